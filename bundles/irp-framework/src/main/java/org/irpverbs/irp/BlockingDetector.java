@@ -1,0 +1,190 @@
+package org.irpverbs.irp;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Detects blocking at {@link ExecutionLevel#DISPATCH}. Three mechanisms, by {@link Mode}:
+ * <ul>
+ * <li><b>explicit checks</b>: every framework operation that may wait calls
+ * {@link #checkMayBlock(String)} first, which reports with the exact stack;</li>
+ * <li><b>a sampler</b>: a daemon thread looks at every thread that is at DISPATCH and reports one
+ * found BLOCKED, WAITING or TIMED_WAITING, with its stack;</li>
+ * <li><b>span counting</b> ({@link Mode#FAIL} only): the JVM's per-thread wait and contended-lock
+ * counters are read when a thread enters and leaves DISPATCH; any difference is a violation, so
+ * even a blocking call too short for the sampler is caught.</li>
+ * </ul>
+ * The mode comes from the system property {@code irpverbs.blocking} ({@code off}, {@code report}
+ * — the default — or {@code fail}). Test runs use {@code fail} and assert that
+ * {@link #violationCount()} stays zero; a violation is never thrown into the code that blocked,
+ * which would corrupt the request it was processing.
+ *
+ * <p>Thread-safe.
+ */
+public final class BlockingDetector {
+    /** How much detection runs. */
+    public enum Mode {
+        OFF, REPORT, FAIL
+    }
+
+    private static final int KEPT = 256;
+    private static volatile Mode mode = parseMode(System.getProperty("irpverbs.blocking"));
+    private static final ConcurrentLinkedQueue<BlockingViolation> RECENT = new ConcurrentLinkedQueue<>();
+    private static final AtomicLong COUNT = new AtomicLong();
+    private static final List<Consumer<BlockingViolation>> LISTENERS = new CopyOnWriteArrayList<>();
+    private static final ConcurrentLinkedQueue<LevelState> THREADS = new ConcurrentLinkedQueue<>();
+    private static volatile Thread sampler;
+
+    private BlockingDetector() {}
+
+    /**
+     * Parses a mode name.
+     *
+     * @throws IllegalArgumentException naming the accepted values, for anything else
+     */
+    public static Mode parseMode(String value) {
+        if (value == null || value.isBlank()) {
+            return Mode.REPORT;
+        }
+        try {
+            return Mode.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "irpverbs.blocking must be one of off, report, fail; was '" + value + "'", e);
+        }
+    }
+
+    public static Mode mode() {
+        return mode;
+    }
+
+    public static void setMode(Mode newMode) {
+        mode = newMode;
+        if (newMode != Mode.OFF) {
+            startSampler();
+        }
+    }
+
+    static boolean countsSpans() {
+        return mode == Mode.FAIL;
+    }
+
+    /**
+     * Reports a violation if the calling thread is at DISPATCH. Call it before any operation that
+     * can wait. Returns true if the caller may block.
+     */
+    public static boolean checkMayBlock(String operation) {
+        if (mode != Mode.OFF && ExecutionLevel.atDispatch()) {
+            LevelState state = LevelState.get();
+            state.sampledInSpan = true;
+            report(new BlockingViolation(state.threadName(), state.span == null ? "DISPATCH span" : state.span,
+                    operation + " called at DISPATCH", Thread.currentThread().getStackTrace()));
+            return false;
+        }
+        return true;
+    }
+
+    /** Total violations reported since start or the last {@link #reset()}. */
+    public static long violationCount() {
+        return COUNT.get();
+    }
+
+    /** The most recent violations (up to 256). */
+    public static List<BlockingViolation> recentViolations() {
+        return new ArrayList<>(RECENT);
+    }
+
+    /** Forgets past violations (tests call it before each case). */
+    public static void reset() {
+        RECENT.clear();
+        COUNT.set(0);
+    }
+
+    /** Adds a listener called on every violation (e.g. to log it); it must not block. */
+    public static void addListener(Consumer<BlockingViolation> listener) {
+        LISTENERS.add(listener);
+    }
+
+    public static void removeListener(Consumer<BlockingViolation> listener) {
+        LISTENERS.remove(listener);
+    }
+
+    static void report(BlockingViolation violation) {
+        COUNT.incrementAndGet();
+        RECENT.add(violation);
+        while (RECENT.size() > KEPT) {
+            RECENT.poll();
+        }
+        for (Consumer<BlockingViolation> listener : LISTENERS) {
+            try {
+                listener.accept(violation);
+            } catch (RuntimeException ignored) {
+                // a broken listener must not break detection for the others
+            }
+        }
+    }
+
+    static void register(LevelState state) {
+        THREADS.add(state);
+        if (mode != Mode.OFF) {
+            startSampler();
+        }
+    }
+
+    private static void startSampler() {
+        if (sampler != null) {
+            return;
+        }
+        synchronized (BlockingDetector.class) {
+            if (sampler != null) {
+                return;
+            }
+            Thread t = new Thread(BlockingDetector::sample, "irpverbs-blocking-sampler");
+            t.setDaemon(true);
+            sampler = t;
+            t.start();
+        }
+    }
+
+    /** The sampler's loop: it runs at PASSIVE and may sleep. */
+    private static void sample() {
+        while (true) {
+            Mode current = mode;
+            try {
+                Thread.sleep(current == Mode.FAIL ? 1 : 10);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (current == Mode.OFF) {
+                continue;
+            }
+            for (LevelState state : THREADS) {
+                Thread t = state.thread.get();
+                if (t == null || !t.isAlive()) {
+                    THREADS.remove(state);
+                    continue;
+                }
+                if (state.levelAcquire() != ExecutionLevel.DISPATCH || state.sampledInSpan) {
+                    continue;
+                }
+                Thread.State threadState = t.getState();
+                if (threadState == Thread.State.BLOCKED || threadState == Thread.State.WAITING
+                        || threadState == Thread.State.TIMED_WAITING) {
+                    StackTraceElement[] stack = t.getStackTrace();
+                    // re-check: the thread may have left DISPATCH while we took the stack
+                    if (state.levelAcquire() == ExecutionLevel.DISPATCH && t.getState() == threadState) {
+                        state.sampledInSpan = true;
+                        String span = state.span;
+                        report(new BlockingViolation(t.getName(), span == null ? "DISPATCH span" : span,
+                                "found " + threadState + " by the sampler", stack));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,504 @@
+package org.irpverbs.irp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * An I/O request packet: one {@link IoStackLocation} per device layer, a status and an information
+ * value, cancellation state and the originator's completion listener.
+ *
+ * <h2>Life cycle</h2>
+ * <pre>
+ *  allocate ──► IDLE ──send/callDriver──► ACTIVE ──complete──► COMPLETED ──reuse──► IDLE
+ *                                           ▲          │
+ *                                           └──────────┘ a completion routine returned
+ *                                             MORE_PROCESSING_REQUIRED: the layer owns it again
+ * </pre>
+ * A request is completed exactly once per send: a second {@link #complete} is reported to
+ * {@link DriverVerifier} and thrown as {@link IllegalStateException}, as is passing a completed
+ * request down again without {@link #reuse()}.
+ *
+ * <h2>Stack locations</h2>
+ * Locations are indexed so that the originator stands above the top one. A layer fills the
+ * {@link #nextLocation()} (or {@link #copyCurrentToNext()} / {@link #skipCurrentLocation()}),
+ * optionally sets a completion routine for it, and calls {@link DeviceObject#callDriver(Irp)} on
+ * the lower device, which makes that location current.
+ *
+ * <h2>Threads</h2>
+ * A request is owned by one layer at a time and that owner's accesses need no locking; ownership
+ * passes with {@code callDriver}, {@code complete} and the queues. {@link #cancel()} may be
+ * called by anyone at any time and races safely with completion.
+ */
+public final class Irp {
+    static final int IDLE = 0;
+    static final int ACTIVE = 1;
+    static final int COMPLETING = 2;
+    static final int COMPLETED = 3;
+
+    private static final VarHandle STATE;
+    private static final VarHandle CANCEL_ROUTINE;
+    private static final VarHandle CANCEL_LOCK;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(Irp.class, "state", int.class);
+            CANCEL_ROUTINE = lookup.findVarHandle(Irp.class, "cancelRoutine", CancelRoutine.class);
+            CANCEL_LOCK = lookup.findVarHandle(Irp.class, "cancelLock", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final IoStackLocation[] stack;
+    /** Index of the current location; {@code stack.length} while the originator holds it. */
+    private int current;
+    private volatile int state;
+    private int status;
+    private long information;
+    private boolean pendingReturned;
+
+    private volatile CancelRoutine cancelRoutine;
+    private DeviceObject cancelDevice;
+    private volatile boolean cancel;
+    private volatile int cancelStatus = NtStatus.CANCELLED;
+    /** Serialises cancel against reuse so a late cancel never hits the next send. */
+    private volatile int cancelLock;
+    private long generation;
+
+    private IrpCompletionListener listener;
+    private RequestorMode requestorMode = RequestorMode.KERNEL;
+    private long timeoutNanos;
+    Object armedTimer;
+    private Object driverContext;
+
+    // Intrusive links for CancelSafeQueue: queueing allocates nothing.
+    Irp queueNext;
+    Irp queuePrev;
+    CancelSafeQueue queueOwner;
+
+    /**
+     * Allocates a request with {@code stackSize} locations; use the target device's
+     * {@link DeviceObject#stackSize()}.
+     *
+     * @throws IllegalArgumentException if stackSize is not in 1..64
+     */
+    public Irp(int stackSize) {
+        if (stackSize < 1 || stackSize > 64) {
+            throw new IllegalArgumentException("stack size must be 1..64, was " + stackSize);
+        }
+        stack = new IoStackLocation[stackSize];
+        for (int i = 0; i < stackSize; i++) {
+            stack[i] = new IoStackLocation();
+        }
+        current = stackSize;
+    }
+
+    /** Allocates a request deep enough for {@code target}'s whole stack. */
+    public static Irp forDevice(DeviceObject target) {
+        return new Irp(target.attachedTop().stackSize());
+    }
+
+    public int stackSize() {
+        return stack.length;
+    }
+
+    /** The location of the layer that owns the request now. */
+    public IoStackLocation currentLocation() {
+        if (current >= stack.length) {
+            throw new IllegalStateException("the request has not been sent: it has no current stack location");
+        }
+        return stack[current];
+    }
+
+    /** The location the next lower device will see; the owner fills it before passing down. */
+    public IoStackLocation nextLocation() {
+        if (current == 0) {
+            throw new IllegalStateException(DriverVerifier.report("no more stack locations: the request was allocated with "
+                    + stack.length + " location(s), too few for this device stack"));
+        }
+        return stack[current - 1];
+    }
+
+    /** {@code IoCopyCurrentIrpStackLocationToNext}: the lower device sees the same parameters. */
+    public IoStackLocation copyCurrentToNext() {
+        IoStackLocation next = nextLocation();
+        next.copyParametersFrom(currentLocation());
+        next.completionRoutine = null;
+        next.completionContext = null;
+        return next;
+    }
+
+    /**
+     * {@code IoSkipCurrentIrpStackLocation}: the lower device reuses this layer's location, so
+     * this layer sets no completion routine and sees nothing of the completion. As in Windows, the
+     * layer's remove-lock reference for the request ends here: the request leaves this device's
+     * in-flight count when it is passed on, and the lower device's removal waits for it.
+     */
+    public void skipCurrentLocation() {
+        IoStackLocation loc = currentLocation();
+        current++;
+        if (loc.removeLockHeld) {
+            // the layer gives up its location: the framework's remove-lock reference for it goes too
+            loc.removeLockHeld = false;
+            loc.device.requestLeft(NtStatus.SUCCESS);
+        }
+    }
+
+    /** Sets a completion routine, invoked for every outcome, on the next location. */
+    public void setCompletionRoutine(CompletionRoutine routine, Object context) {
+        setCompletionRoutine(routine, context, true, true, true);
+    }
+
+    /** {@code IoSetCompletionRoutine} on the next location, with the outcomes that invoke it. */
+    public void setCompletionRoutine(CompletionRoutine routine, Object context, boolean onSuccess, boolean onError,
+            boolean onCancel) {
+        IoStackLocation next = nextLocation();
+        next.completionRoutine = routine;
+        next.completionContext = context;
+        next.invokeOnSuccess = onSuccess;
+        next.invokeOnError = onError;
+        next.invokeOnCancel = onCancel;
+    }
+
+    /** {@code IoMarkIrpPending}: the current layer will return {@link NtStatus#PENDING}. */
+    public void markPending() {
+        currentLocation().pendingReturned = true;
+    }
+
+    /** True if some layer below returned pending (valid in completion routines and listeners). */
+    public boolean pendingReturned() {
+        return pendingReturned;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public long information() {
+        return information;
+    }
+
+    /**
+     * Changes the status while a completion routine of the owning layer runs (the layer's result
+     * replaces the lower one's, as {@code Irp->IoStatus.Status = ...} does in Windows).
+     */
+    public void setStatus(int newStatus, long newInformation) {
+        this.status = newStatus;
+        this.information = newInformation;
+    }
+
+    /** Completes the request with a status and no information. */
+    public void complete(int status) {
+        complete(status, 0);
+    }
+
+    /**
+     * {@code IoCompleteRequest}: records the final status of this layer, then unwinds the stack
+     * bottom-up at DISPATCH, running each completion routine, releasing each device's remove lock,
+     * and finally notifying the originator. Exactly once per send.
+     *
+     * @throws IllegalStateException if the request is already completed or was never sent (also
+     *                               reported to {@link DriverVerifier})
+     */
+    public void complete(int finalStatus, long info) {
+        if (!STATE.compareAndSet(this, ACTIVE, COMPLETING)) {
+            int s = state;
+            throw new IllegalStateException(DriverVerifier.report(s == IDLE
+                    ? "completing a request that was never sent"
+                    : "request completed twice (status " + NtStatus.name(finalStatus) + " after "
+                            + NtStatus.name(status) + ")"));
+        }
+        if (finalStatus == NtStatus.PENDING || finalStatus == NtStatus.MORE_PROCESSING_REQUIRED) {
+            DriverVerifier.report("request completed with " + NtStatus.name(finalStatus) + ", which is not a final status");
+            finalStatus = NtStatus.INTERNAL_ERROR;
+        }
+        if (cancelRoutine != null) {
+            CANCEL_ROUTINE.setVolatile(this, null);
+            DriverVerifier.report("request completed while its cancel routine was still set (clear it first)");
+        }
+        Object timer = armedTimer;
+        if (timer != null) {
+            armedTimer = null;
+            ((Timers.Timer) timer).cancel();
+        }
+        this.status = finalStatus;
+        this.information = info;
+        LevelState level = LevelState.get();
+        ExecutionLevel previous = level.raise("completion");
+        try {
+            unwind();
+        } finally {
+            level.lower(previous);
+        }
+    }
+
+    private void unwind() {
+        final IoStackLocation[] locations = stack;
+        final int top = locations.length;
+        while (current < top) {
+            IoStackLocation loc = locations[current];
+            current++;
+            if (loc.removeLockHeld) {
+                loc.removeLockHeld = false;
+                loc.device.requestLeft(status);
+            }
+            if (loc.pendingReturned) {
+                pendingReturned = true;
+                loc.pendingReturned = false;
+            } else {
+                pendingReturned = false;
+            }
+            CompletionRoutine routine = loc.completionRoutine;
+            if (routine != null && invokes(loc)) {
+                loc.completionRoutine = null;
+                Object context = loc.completionContext;
+                loc.completionContext = null;
+                DeviceObject upper = current < top ? locations[current].device : null;
+                // While its routine runs the layer above owns the request: a routine that returns
+                // MORE_PROCESSING_REQUIRED may hand it to another thread that completes it again
+                // before this call returns.
+                STATE.setVolatile(this, ACTIVE);
+                int result;
+                try {
+                    result = routine.onCompletion(upper, this, context);
+                } catch (RuntimeException | Error e) {
+                    DriverVerifier.report("completion routine threw " + e);
+                    result = CompletionRoutine.CONTINUE_COMPLETION;
+                }
+                if (result == NtStatus.MORE_PROCESSING_REQUIRED) {
+                    return;
+                }
+                if (!STATE.compareAndSet(this, ACTIVE, COMPLETING)) {
+                    throw new IllegalStateException(DriverVerifier.report(
+                            "completion routine returned CONTINUE_COMPLETION but the request was completed or re-sent meanwhile"));
+                }
+            }
+        }
+        STATE.setVolatile(this, COMPLETED);
+        IrpCompletionListener l = listener;
+        if (l != null) {
+            try {
+                l.completed(this);
+            } catch (RuntimeException | Error e) {
+                DriverVerifier.report("completion listener threw " + e);
+            }
+        }
+    }
+
+    private boolean invokes(IoStackLocation loc) {
+        if (status == NtStatus.CANCELLED) {
+            return loc.invokeOnCancel;
+        }
+        return NtStatus.isSuccess(status) ? loc.invokeOnSuccess : loc.invokeOnError;
+    }
+
+    /**
+     * Passes this request to {@code device} ({@code IoCallDriver}); see
+     * {@link DeviceObject#callDriver(Irp)}.
+     */
+    int callDriver(DeviceObject device) {
+        int s = state;
+        if (s == IDLE) {
+            STATE.setOpaque(this, ACTIVE);
+        } else if (s != ACTIVE) {
+            throw new IllegalStateException(DriverVerifier.report(
+                    "request used after completion: sent to " + device.name() + " without reuse()"));
+        }
+        if (current == 0) {
+            throw new IllegalStateException(DriverVerifier.report("no more stack locations: cannot pass the request to "
+                    + device.name() + " (allocated with " + stack.length + ")"));
+        }
+        int index = --current;
+        IoStackLocation loc = stack[index];
+        loc.device = device;
+        MajorFunction major = loc.major;
+        if (major == null) {
+            DriverVerifier.report("request passed to " + device.name() + " without a major function in its stack location");
+            complete(NtStatus.INVALID_DEVICE_REQUEST);
+            return NtStatus.INVALID_DEVICE_REQUEST;
+        }
+        if (major != MajorFunction.PNP) {
+            int admitted = device.requestEntered();
+            if (admitted != NtStatus.SUCCESS) {
+                complete(admitted);
+                return admitted;
+            }
+            loc.removeLockHeld = true;
+        }
+        try {
+            int result = device.driver().dispatch(major).dispatch(device, this);
+            if (result != NtStatus.PENDING && current == index && state == ACTIVE && !loc.pendingReturned) {
+                DriverVerifier.report(device.name() + ": dispatch of " + major + " returned " + NtStatus.name(result)
+                        + " without completing or passing down the request");
+            }
+            return result;
+        } catch (RuntimeException | Error e) {
+            DriverVerifier.report(device.name() + ": dispatch of " + major + " threw " + e);
+            if (current == index && state == ACTIVE && !loc.pendingReturned) {
+                complete(NtStatus.INTERNAL_ERROR);
+            }
+            return NtStatus.INTERNAL_ERROR;
+        }
+    }
+
+    // ---- cancellation ----
+
+    /**
+     * {@code IoSetCancelRoutine}: atomically sets (or, with null, clears) the routine that
+     * {@link #cancel()} will call, returning the previous one. A driver that dequeues a request
+     * clears the routine; a null result then means a cancel is already running and owns the request.
+     */
+    public CancelRoutine setCancelRoutine(CancelRoutine routine) {
+        if (routine != null) {
+            cancelDevice = current < stack.length ? stack[current].device : null;
+        }
+        return (CancelRoutine) CANCEL_ROUTINE.getAndSet(this, routine);
+    }
+
+    /** True once {@link #cancel()} was called for this send. */
+    public boolean isCancelled() {
+        return cancel;
+    }
+
+    /** The status a cancel routine completes the request with: CANCELLED, or IO_TIMEOUT for a timeout. */
+    public int cancelStatus() {
+        return cancelStatus;
+    }
+
+    /** {@code IoCancelIrp}; returns true if a cancel routine was called. Callable from any thread. */
+    public boolean cancel() {
+        return cancel(NtStatus.CANCELLED, -1);
+    }
+
+    /** Cancels the send with this generation only (timers use it); -1 means the current one. */
+    boolean cancel(int withStatus, long onlyGeneration) {
+        CancelRoutine routine;
+        DeviceObject device;
+        lockCancel();
+        try {
+            if ((onlyGeneration >= 0 && onlyGeneration != generation) || state == COMPLETED) {
+                return false;
+            }
+            cancelStatus = withStatus;
+            cancel = true;
+            routine = (CancelRoutine) CANCEL_ROUTINE.getAndSet(this, null);
+            device = cancelDevice;
+        } finally {
+            CANCEL_LOCK.setRelease(this, 0);
+        }
+        if (routine == null) {
+            return false;
+        }
+        LevelState level = LevelState.get();
+        ExecutionLevel previous = level.raise("cancel routine");
+        try {
+            routine.cancel(device, this);
+        } catch (RuntimeException | Error e) {
+            DriverVerifier.report("cancel routine threw " + e);
+        } finally {
+            level.lower(previous);
+        }
+        return true;
+    }
+
+    private void lockCancel() {
+        while (!CANCEL_LOCK.compareAndSet(this, 0, 1)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    // ---- originator ----
+
+    /** The originator's notification; set before sending. */
+    public Irp setCompletionListener(IrpCompletionListener listener) {
+        this.listener = listener;
+        return this;
+    }
+
+    public RequestorMode requestorMode() {
+        return requestorMode;
+    }
+
+    public Irp setRequestorMode(RequestorMode mode) {
+        this.requestorMode = mode;
+        return this;
+    }
+
+    /** A per-request timeout armed by {@link IoManager#send}; 0 for none. */
+    public Irp setTimeoutNanos(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("timeout must not be negative: " + nanos);
+        }
+        this.timeoutNanos = nanos;
+        return this;
+    }
+
+    public long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /** A slot for the layer that owns the request (Windows' Tail.Overlay.DriverContext). */
+    public Object driverContext() {
+        return driverContext;
+    }
+
+    public void setDriverContext(Object context) {
+        this.driverContext = context;
+    }
+
+    /** True once the request has completed all the way up (and until {@link #reuse()}). */
+    public boolean isCompleted() {
+        return state == COMPLETED;
+    }
+
+    /** True while the request has been sent and not yet completed. */
+    public boolean isActive() {
+        int s = state;
+        return s == ACTIVE || s == COMPLETING;
+    }
+
+    /**
+     * {@code IoReuseIrp}: readies a completed (or never sent) request for another send, keeping
+     * its listener, requestor mode and timeout. Allocates nothing.
+     *
+     * @throws IllegalStateException if the request is still in flight
+     */
+    public Irp reuse() {
+        int s = state;
+        if (s == ACTIVE || s == COMPLETING) {
+            throw new IllegalStateException(DriverVerifier.report("reuse() of a request that is still in flight"));
+        }
+        lockCancel();
+        try {
+            generation++;
+            cancel = false;
+            cancelStatus = NtStatus.CANCELLED;
+            CANCEL_ROUTINE.setVolatile(this, null);
+            cancelDevice = null;
+        } finally {
+            CANCEL_LOCK.setRelease(this, 0);
+        }
+        for (IoStackLocation loc : stack) {
+            loc.clear();
+        }
+        current = stack.length;
+        status = 0;
+        information = 0;
+        pendingReturned = false;
+        driverContext = null;
+        STATE.setVolatile(this, IDLE);
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        String where = current < stack.length && stack[current].device != null ? stack[current].device.name() : "originator";
+        String[] names = {"IDLE", "ACTIVE", "COMPLETING", "COMPLETED"};
+        return "Irp[" + names[state] + " at " + where + ", status " + NtStatus.name(status) + ", info " + information + "]";
+    }
+}

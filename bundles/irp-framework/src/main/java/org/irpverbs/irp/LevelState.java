@@ -1,0 +1,95 @@
+package org.irpverbs.irp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.lang.ref.WeakReference;
+
+/**
+ * One thread's execution level and, in {@link BlockingDetector.Mode#FAIL} mode, the JVM's
+ * wait/block counters for that thread taken when it entered DISPATCH. The JVM counts every
+ * {@code Thread.sleep}, {@code Object.wait}, {@code LockSupport.park} (which every
+ * java.util.concurrent lock, queue and future uses) and contended monitor entry; if the counters
+ * moved while the thread was at DISPATCH, it blocked there. Reading them needs no safepoint.
+ */
+final class LevelState {
+    private static final ThreadLocal<LevelState> CURRENT = ThreadLocal.withInitial(LevelState::new);
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final VarHandle LEVEL;
+
+    static {
+        try {
+            LEVEL = MethodHandles.lookup().findVarHandle(LevelState.class, "level", ExecutionLevel.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Written only by the owning thread; read by the sampler with acquire semantics. */
+    ExecutionLevel level = ExecutionLevel.PASSIVE;
+    final WeakReference<Thread> thread;
+    final long threadId;
+    String span;
+    private long countersAtRaise;
+    /** Set by the sampler when it already reported this span, so the exit check does not repeat it. */
+    volatile boolean sampledInSpan;
+
+    @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; we build for 17
+    private LevelState() {
+        Thread t = Thread.currentThread();
+        this.thread = new WeakReference<>(t);
+        this.threadId = t.getId();
+        BlockingDetector.register(this);
+    }
+
+    static LevelState get() {
+        return CURRENT.get();
+    }
+
+    ExecutionLevel raise(String spanName) {
+        ExecutionLevel previous = level;
+        if (previous == ExecutionLevel.PASSIVE) {
+            span = spanName;
+            if (sampledInSpan) {
+                sampledInSpan = false;
+            }
+            if (BlockingDetector.countsSpans()) {
+                countersAtRaise = waitCounters();
+            }
+            LEVEL.setRelease(this, ExecutionLevel.DISPATCH);
+        }
+        return previous;
+    }
+
+    void lower(ExecutionLevel previous) {
+        if (previous == ExecutionLevel.PASSIVE && level == ExecutionLevel.DISPATCH) {
+            if (BlockingDetector.countsSpans()) {
+                long now = waitCounters();
+                if (now != countersAtRaise && !sampledInSpan) {
+                    BlockingDetector.report(new BlockingViolation(threadName(), span == null ? "DISPATCH span" : span,
+                            "the thread waited, slept, parked or met a contended lock "
+                                    + (now - countersAtRaise) + " time(s) while at DISPATCH",
+                            null));
+                }
+            }
+            LEVEL.setRelease(this, ExecutionLevel.PASSIVE);
+            span = null;
+        }
+    }
+
+    ExecutionLevel levelAcquire() {
+        return (ExecutionLevel) LEVEL.getAcquire(this);
+    }
+
+    String threadName() {
+        Thread t = thread.get();
+        return t == null ? "thread-" + threadId : t.getName();
+    }
+
+    private long waitCounters() {
+        ThreadInfo info = THREADS.getThreadInfo(threadId);
+        return info == null ? 0 : info.getWaitedCount() + info.getBlockedCount();
+    }
+}

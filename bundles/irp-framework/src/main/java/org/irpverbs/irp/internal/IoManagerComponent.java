@@ -1,0 +1,153 @@
+package org.irpverbs.irp.internal;
+
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.irp.BlockingViolation;
+import org.irpverbs.irp.DeviceInterfaceListener;
+import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.Driver;
+import org.irpverbs.irp.DriverRegistration;
+import org.irpverbs.irp.IoManager;
+import org.irpverbs.irp.IoManagers;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the I/O manager inside OSGi: registers it as a service, attaches every {@link Driver}
+ * service (whiteboard, dynamic and greedy) through the PnP manager, and registers each enabled
+ * device interface as a {@link DeviceObject} service with properties {@value #INTERFACE},
+ * {@value #NAME} and {@value #HARDWARE_IDS}. Bind and unbind only queue PnP work; they never wait.
+ */
+@Component(immediate = true, configurationPid = "org.irpverbs.irp")
+@Designate(ocd = IoManagerComponent.Config.class)
+public final class IoManagerComponent {
+    public static final String INTERFACE = "irp.device.interface";
+    public static final String NAME = "irp.device.name";
+    public static final String HARDWARE_IDS = "irp.device.hardwareIds";
+
+    private static final Logger LOG = LoggerFactory.getLogger(IoManagerComponent.class);
+
+    @ObjectClassDefinition(name = "irpverbs I/O manager")
+    public @interface Config {
+        @AttributeDefinition(description = "Completion pool threads that run DPCs and timers at DISPATCH (1..64)")
+        int completionThreads() default 2;
+
+        @AttributeDefinition(description = "Blocking detection at DISPATCH: off, report or fail")
+        String blockingDetection() default "";
+    }
+
+    private final BundleContext context;
+    private final IoManager io;
+    private final ServiceRegistration<IoManager> registration;
+    private final Map<String, ServiceRegistration<DeviceObject>> interfaces = new ConcurrentHashMap<>();
+    private final Consumer<BlockingViolation> violationLogger = v -> LOG.error("{}", v);
+    private volatile boolean active = true;
+
+    @Activate
+    public IoManagerComponent(BundleContext context, Config config) {
+        this.context = context;
+        int threads = config.completionThreads();
+        if (threads < 1 || threads > 64) {
+            LOG.error("completionThreads must be 1..64, was {}; using 2", threads);
+            threads = 2;
+        }
+        if (!config.blockingDetection().isBlank()) {
+            try {
+                BlockingDetector.setMode(BlockingDetector.parseMode(config.blockingDetection()));
+            } catch (IllegalArgumentException e) {
+                LOG.error("{}; keeping {}", e.getMessage(), BlockingDetector.mode());
+            }
+        }
+        BlockingDetector.addListener(violationLogger);
+        this.io = IoManagers.create("irp", threads, new Publisher());
+        this.registration = context.registerService(IoManager.class, io, null);
+        LOG.info("I/O manager started: {} completion thread(s), blocking detection {}", threads, BlockingDetector.mode());
+    }
+
+    @Deactivate
+    void deactivate() {
+        active = false;
+        registration.unregister();
+        for (ServiceRegistration<DeviceObject> r : interfaces.values()) {
+            unregisterQuietly(r);
+        }
+        interfaces.clear();
+        BlockingDetector.removeListener(violationLogger);
+        IoManagers.shutdown(io);
+    }
+
+    @Reference(service = Driver.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDriver(Driver driver, Map<String, Object> properties) {
+        DriverRegistration registration;
+        try {
+            registration = DriverRegistration.fromProperties(properties);
+        } catch (IllegalArgumentException e) {
+            LOG.error("driver {} ignored: {}", properties.get("component.name"), e.getMessage());
+            return;
+        }
+        IoManagers.addDriver(io, driver, registration);
+    }
+
+    void unbindDriver(Driver driver) {
+        IoManagers.removeDriver(io, driver);
+    }
+
+    /** Registers interface services on the manager's system worker (PASSIVE), never at DISPATCH. */
+    private final class Publisher implements DeviceInterfaceListener {
+        @Override
+        public void interfaceEnabled(DeviceObject device, String interfaceName) {
+            if (!active) {
+                return;
+            }
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put(INTERFACE, interfaceName);
+            props.put(NAME, device.name());
+            DeviceObject pdo = device.physicalDevice();
+            List<String> ids = pdo.hardwareIds();
+            props.put(HARDWARE_IDS, ids.toArray(new String[0]));
+            props.put("irp.device.physical", pdo.name());
+            ServiceRegistration<DeviceObject> r = context.registerService(DeviceObject.class, device, props);
+            ServiceRegistration<DeviceObject> old = interfaces.put(key(device, interfaceName), r);
+            if (old != null) {
+                unregisterQuietly(old);
+            }
+        }
+
+        @Override
+        public void interfaceDisabled(DeviceObject device, String interfaceName) {
+            ServiceRegistration<DeviceObject> r = interfaces.remove(key(device, interfaceName));
+            if (r != null) {
+                unregisterQuietly(r);
+            }
+        }
+    }
+
+    private static String key(DeviceObject device, String interfaceName) {
+        return device.name() + "|" + interfaceName;
+    }
+
+    private static void unregisterQuietly(ServiceRegistration<?> r) {
+        try {
+            r.unregister();
+        } catch (IllegalStateException alreadyGone) {
+            // the framework is stopping and took it already
+        }
+    }
+}
