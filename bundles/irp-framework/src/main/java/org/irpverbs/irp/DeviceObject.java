@@ -1,10 +1,9 @@
 package org.irpverbs.irp;
 
-import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -48,8 +47,9 @@ public final class DeviceObject {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong cancelled = new AtomicLong();
     private final AtomicLong timedOut = new AtomicLong();
-    private final Set<String> interfaces = new CopyOnWriteArraySet<>();
-    private final List<CancelSafeQueue> queues = new CopyOnWriteArrayList<>();
+    // lock-free: drivers add these from AddDevice and DPCs, at DISPATCH
+    private final ConcurrentLinkedQueue<String> interfaces = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<CancelSafeQueue> queues = new ConcurrentLinkedQueue<>();
     /** For a PDO: set when its bus no longer reports it, so REMOVE deletes it. */
     volatile boolean reportedMissing;
 
@@ -156,11 +156,14 @@ public final class DeviceObject {
         if (interfaceName == null || interfaceName.isBlank()) {
             throw new IllegalArgumentException("device interface name must not be blank");
         }
-        interfaces.add(interfaceName);
+        if (!interfaces.contains(interfaceName)) {
+            interfaces.add(interfaceName);
+        }
     }
 
+    /** The registered device interfaces, in registration order. */
     public Set<String> interfaces() {
-        return Collections.unmodifiableSet(interfaces);
+        return new LinkedHashSet<>(interfaces);
     }
 
     /** Queues the framework flushes on surprise removal and removal. */
@@ -168,7 +171,7 @@ public final class DeviceObject {
         queues.add(queue);
     }
 
-    List<CancelSafeQueue> queues() {
+    Iterable<CancelSafeQueue> queues() {
         return queues;
     }
 

@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.util.promise.Deferred;
 import org.osgi.util.promise.Promise;
@@ -21,9 +21,11 @@ final class IoManagerImpl implements IoManager {
     private final DpcPool systemWorker;
     private final Timers timers;
     private final PromiseFactory promises;
-    private final Map<String, DeviceObject> byName = new ConcurrentHashMap<>();
-    private final List<DeviceObject> devices = new CopyOnWriteArrayList<>();
-    private final Map<Long, FileObject> openFiles = new ConcurrentHashMap<>();
+    // Lock-free collections only: devices are created, deleted and looked up at DISPATCH, where a
+    // contended monitor (CopyOnWriteArrayList, a ConcurrentHashMap bin) would block the thread.
+    private final Map<String, DeviceObject> byName = new ConcurrentSkipListMap<>();
+    private final ConcurrentLinkedQueue<DeviceObject> devices = new ConcurrentLinkedQueue<>();
+    private final Map<Long, FileObject> openFiles = new ConcurrentSkipListMap<>();
     private final AtomicLong nextFileId = new AtomicLong(1);
     private final PnpManager pnp;
 
