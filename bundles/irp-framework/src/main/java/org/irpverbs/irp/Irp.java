@@ -243,11 +243,12 @@ public final class Irp {
                 loc.removeLockHeld = false;
                 loc.device.requestLeft(status);
             }
-            if (loc.pendingReturned) {
-                pendingReturned = true;
-                loc.pendingReturned = false;
-            } else {
-                pendingReturned = false;
+            // SL_PENDING_RETURNED travels up: a layer above sees that some layer below pended.
+            // Windows leaves this to each completion routine; the framework does it for all.
+            pendingReturned = loc.pendingReturned;
+            loc.pendingReturned = false;
+            if (pendingReturned && current < top) {
+                locations[current].pendingReturned = true;
             }
             CompletionRoutine routine = loc.completionRoutine;
             if (routine != null && invokes(loc)) {

@@ -59,9 +59,13 @@ final class PnpManager {
             this.order = order;
         }
 
-        boolean supports(DeviceObject pdo) {
-            for (String id : pdo.hardwareIds()) {
-                if (registration.hardwareIds().contains(id) || (registration.root() && id.equals(rootId(object)))) {
+        boolean supports(DevNode node) {
+            if (node.rootOwner != null) {
+                // a root device is created for exactly one root-enumerated driver instance
+                return node.rootOwner == this;
+            }
+            for (String id : node.pdo.hardwareIds()) {
+                if (registration.hardwareIds().contains(id)) {
                     return true;
                 }
             }
@@ -167,7 +171,7 @@ final class PnpManager {
             }
             // unmatched nodes it supports; started nodes it would win now (taken over in order)
             for (DevNode node : allNodes()) {
-                if (!entry.supports(node.pdo)) {
+                if (!entry.supports(node)) {
                     continue;
                 }
                 if (node.state == NodeState.UNMATCHED) {
@@ -221,7 +225,7 @@ final class PnpManager {
         if (node.state != NodeState.UNMATCHED) {
             return done();
         }
-        List<DriverEntry> candidates = drivers.stream().filter(e -> e.supports(node.pdo)).sorted(BEST_FIRST).toList();
+        List<DriverEntry> candidates = drivers.stream().filter(e -> e.supports(node)).sorted(BEST_FIRST).toList();
         DriverEntry function = candidates.stream()
                 .filter(e -> e.registration.role() == DriverRegistration.Role.FUNCTION).findFirst().orElse(null);
         if (function == null) {
@@ -284,7 +288,6 @@ final class PnpManager {
         return sendPnp(node.pdo, PnpMinorFunction.QUERY_DEVICE_RELATIONS, query).thenCompose(status -> {
             List<DeviceObject> reported = query.children == null ? List.of() : query.children;
             node.lastRelations = reported;
-            publishRelations();
             CompletionStage<Void> work = done();
             for (DevNode child : new ArrayList<>(node.children)) {
                 if (!reported.contains(child.pdo)) {
@@ -301,6 +304,7 @@ final class PnpManager {
                 nodes.put(pdo, child);
                 work = work.thenCompose(v -> match(child));
             }
+            publishRelations();
             return work;
         });
     }
@@ -325,7 +329,16 @@ final class PnpManager {
                 node.pdo.reportedMissing = true;
             }
             if (node.state != NodeState.STARTED && node.pdo.attachedDevice() == null) {
-                return finishRemoval(node, deletePdo);
+                if (!deletePdo || node.pdo.pnpState() == PnpState.DELETED) {
+                    return finishRemoval(node, deletePdo);
+                }
+                // a physical device no driver runs still belongs to its bus driver: it gets its
+                // REMOVE (queued requests fail, in-flight ones drain) before it is deleted
+                CompletionStage<Integer> first = surprise
+                        ? sendPnp(node.pdo, PnpMinorFunction.SURPRISE_REMOVAL, null)
+                        : CompletableFuture.completedFuture(NtStatus.SUCCESS);
+                return first.thenCompose(x -> sendPnp(node.pdo, PnpMinorFunction.REMOVE_DEVICE, null))
+                        .thenCompose(x -> finishRemoval(node, true));
             }
             CompletionStage<Boolean> proceed;
             if (surprise) {
