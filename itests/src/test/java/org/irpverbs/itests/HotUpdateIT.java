@@ -1,0 +1,175 @@
+package org.irpverbs.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.inject.Inject;
+import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.DriverVerifier;
+import org.irpverbs.irp.IoManager;
+import org.irpverbs.irp.NtStatus;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerMethod;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/**
+ * Updates a driver bundle of the sample stack while requests are in flight. Every request
+ * completes exactly once; every request the old stack admitted completes with success (its
+ * removal waited for it); requests that arrive during the swap are refused with DELETE_PENDING,
+ * never lost; afterwards the new stack serves requests again.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerMethod.class)
+public class HotUpdateIT {
+    private static final int SENDERS = 2;
+    /** Upper bound on requests per test (the senders stop earlier, once the new stack has served enough). */
+    private static final int MAX_REQUESTS = 50_000;
+    private static final int BEFORE_UPDATE = 1000;
+    private static final int AFTER_UPDATE = 300;
+    private static final long DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    IoManager io;
+
+    private EchoClient echo;
+
+    @Configuration
+    public Option[] config() {
+        return Containers.irpverbs();
+    }
+
+    @Before
+    public void setUp() {
+        echo = new EchoClient(context);
+        BlockingDetector.reset();
+        DriverVerifier.reset();
+    }
+
+    @After
+    public void tearDown() {
+        echo.close();
+    }
+
+    @Test
+    public void updatingTheLowerDriverLosesNoRequest() throws Exception {
+        swapUnderLoad("sample-echo-bus");
+    }
+
+    @Test
+    public void updatingTheUpperDriverLosesNoRequest() throws Exception {
+        swapUnderLoad("sample-echo-driver");
+    }
+
+    private void swapUnderLoad(String symbolicName) throws Exception {
+        DeviceObject before = echo.await(30);
+        Bundle driverBundle = findBundle(symbolicName);
+        AtomicIntegerArray completions = new AtomicIntegerArray(MAX_REQUESTS);
+        AtomicLong succeeded = new AtomicLong();
+        AtomicLong refused = new AtomicLong();
+        AtomicLong succeededAfterUpdate = new AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger nextId = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+        AtomicLong updateDoneAt = new AtomicLong(Long.MAX_VALUE);
+
+        Thread[] senders = new Thread[SENDERS];
+        for (int s = 0; s < SENDERS; s++) {
+            senders[s] = new Thread(() -> {
+                int id;
+                while (!stop.get() && (id = nextId.getAndIncrement()) < MAX_REQUESTS) {
+                    int requestId = id;
+                    DeviceObject target = echo.current();
+                    while (target == null) {
+                        Thread.onSpinWait();
+                        target = echo.current();
+                    }
+                    long sentAt = System.nanoTime();
+                    io.internalDeviceControl(target, EchoClient.ECHO, DELAY_NANOS, EchoClient.payload(requestId),
+                            ByteBuffer.allocate(16)).onSuccess(result -> {
+                                completions.incrementAndGet(requestId);
+                                int status = result.status();
+                                if (status == NtStatus.SUCCESS) {
+                                    succeeded.incrementAndGet();
+                                    if (sentAt > updateDoneAt.get()) {
+                                        succeededAfterUpdate.incrementAndGet();
+                                    }
+                                    if (!EchoClient.isPayload(result.output(), requestId)) {
+                                        wrong.add("request " + requestId + " returned the wrong data");
+                                    }
+                                } else if (status == NtStatus.DELETE_PENDING) {
+                                    refused.incrementAndGet();
+                                } else {
+                                    wrong.add("request " + requestId + " completed with " + NtStatus.name(status));
+                                }
+                            }).onFailure(failure -> wrong.add("request " + requestId + " failed: " + failure));
+                    if (requestId % 64 == 0) {
+                        Thread.yield();
+                    }
+                }
+            }, "sender-" + s);
+            senders[s].start();
+        }
+        // update while requests are in flight
+        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (nextId.get() < BEFORE_UPDATE && System.nanoTime() < waitUntil) {
+            Thread.sleep(1);
+        }
+        driverBundle.update();
+        updateDoneAt.set(System.nanoTime());
+        while (succeededAfterUpdate.get() < AFTER_UPDATE && nextId.get() < MAX_REQUESTS && System.nanoTime() < waitUntil) {
+            Thread.sleep(5);
+        }
+        stop.set(true);
+        for (Thread t : senders) {
+            t.join(TimeUnit.SECONDS.toMillis(60));
+        }
+        int total = Math.min(nextId.get(), MAX_REQUESTS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (succeeded.get() + refused.get() + wrong.size() < total && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        System.out.printf("%s update: %d requests, %d succeeded (%d sent after the update), %d refused with DELETE_PENDING%n",
+                symbolicName, total, succeeded.get(), succeededAfterUpdate.get(), refused.get());
+        assertTrue(wrong.toString(), wrong.isEmpty());
+        for (int i = 0; i < total; i++) {
+            assertEquals("completions of request " + i, 1, completions.get(i));
+        }
+        assertEquals(total, succeeded.get() + refused.get());
+        assertTrue("the new stack served requests after the update", succeededAfterUpdate.get() > 0);
+        DeviceObject after = echo.await(30);
+        assertNotNull(after);
+        assertTrue("a new stack replaced the old one", after != before);
+        io.pnpIdle().getValue();
+        assertTrue("the old stack is gone", io.devices().stream().noneMatch(d -> d == before || d == before.attachedTop()));
+        assertEquals(Bundle.ACTIVE, driverBundle.getState());
+        assertEquals("blocking at DISPATCH: " + BlockingDetector.recentViolations(), 0, BlockingDetector.violationCount());
+        assertEquals("driver bugs: " + DriverVerifier.recentBugs(), 0, DriverVerifier.bugCount());
+    }
+
+    private Bundle findBundle(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+}
