@@ -81,8 +81,7 @@ public final class SampleEchoBusDriver implements Driver {
     @Override
     public DeviceObject addDevice(IoManager io, DeviceObject physicalDevice) {
         EchoBusExtension bus = new EchoBusExtension();
-        DeviceObject fdo = DeviceNames.createUnique(io, BUS_DEVICE_BASE_NAME,
-                name -> io.createDevice(driverObject, name, DeviceObject.Kind.FUNCTION, bus));
+        DeviceObject fdo = io.createDevice(driverObject, BUS_DEVICE_BASE_NAME + "#", DeviceObject.Kind.FUNCTION, bus);
         io.attach(fdo, physicalDevice);
         return fdo;
     }
@@ -109,8 +108,7 @@ public final class SampleEchoBusDriver implements Driver {
         if (child == null || child.pnpState() == PnpState.DELETED) {
             IoManager io = busFdo.ioManager();
             EchoChildExtension extension = new EchoChildExtension();
-            child = DeviceNames.createUnique(io, CHILD_DEVICE_BASE_NAME,
-                    name -> io.createPhysicalDevice(driverObject, name, List.of(CHILD_HARDWARE_ID), extension));
+            child = io.createPhysicalDevice(driverObject, CHILD_DEVICE_BASE_NAME + "#", List.of(CHILD_HARDWARE_ID), extension);
             // before the PnP manager learns of the child, so no request can arrive without its queue
             extension.bind(child);
             bus.setChild(child);

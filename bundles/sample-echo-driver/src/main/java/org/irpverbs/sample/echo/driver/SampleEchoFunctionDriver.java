@@ -92,14 +92,13 @@ public final class SampleEchoFunctionDriver implements Driver {
     }
 
     /**
-     * {@code AddDevice}: one FDO per echo PDO, with the first free name (see {@link DeviceNames}),
+     * {@code AddDevice}: one FDO per echo PDO, with the first free name ({@code SampleEchoFunction#}),
      * attached on the PDO and offering {@value #INTERFACE} once the stack has started.
      */
     @Override
     public DeviceObject addDevice(IoManager io, DeviceObject physicalDevice) {
         EchoFunctionExtension extension = new EchoFunctionExtension();
-        DeviceObject fdo = DeviceNames.createUnique(io, DEVICE_BASE_NAME,
-                name -> io.createDevice(driverObject, name, DeviceObject.Kind.FUNCTION, extension));
+        DeviceObject fdo = io.createDevice(driverObject, DEVICE_BASE_NAME + "#", DeviceObject.Kind.FUNCTION, extension);
         io.attach(fdo, physicalDevice);
         fdo.registerInterface(INTERFACE);
         return fdo;
