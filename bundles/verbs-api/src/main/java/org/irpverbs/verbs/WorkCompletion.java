@@ -1,0 +1,41 @@
+package org.irpverbs.verbs;
+
+/**
+ * A work completion (ibv_wc), filled by {@link VerbsSpeedPath#pollCq}. Reusable; not thread-safe.
+ */
+public final class WorkCompletion {
+    public long wrId;
+    public WcStatus status;
+    public WcOpcode opcode;
+    /** Bytes received (receives) or transferred. */
+    public int byteLength;
+    public boolean hasImmediate;
+    public int immediateData;
+    /** The local QP. */
+    public int qpNumber;
+    /** Receives on UD: the source QPN and LID. */
+    public int sourceQp;
+    public int sourceLid;
+    /** A vendor syndrome that says more about an error. */
+    public int vendorError;
+
+    public WorkCompletion copyFrom(WorkCompletion o) {
+        wrId = o.wrId;
+        status = o.status;
+        opcode = o.opcode;
+        byteLength = o.byteLength;
+        hasImmediate = o.hasImmediate;
+        immediateData = o.immediateData;
+        qpNumber = o.qpNumber;
+        sourceQp = o.sourceQp;
+        sourceLid = o.sourceLid;
+        vendorError = o.vendorError;
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "wc[wr " + wrId + " " + opcode + " " + status + " " + byteLength + " B qp " + qpNumber
+                + (hasImmediate ? " imm " + Integer.toHexString(immediateData) : "") + "]";
+    }
+}

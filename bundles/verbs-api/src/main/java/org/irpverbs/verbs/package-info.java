@@ -1,0 +1,13 @@
+/**
+ * InfiniBand verbs as the HCA driver interface. Control-path verbs are internal device-control
+ * requests to an HCA device ({@link org.irpverbs.verbs.VerbsIoctl}), each carrying a typed
+ * {@link org.irpverbs.verbs.VerbsRequest} argument that the HCA fills with its result; the speed
+ * path is {@link org.irpverbs.verbs.VerbsSpeedPath}, a direct-call interface obtained with
+ * QUERY_INTERFACE. {@link org.irpverbs.verbs.Verbs} wraps the control path in promises.
+ */
+@Version("1.0.0")
+@Export
+package org.irpverbs.verbs;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
