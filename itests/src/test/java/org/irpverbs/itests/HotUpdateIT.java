@@ -9,23 +9,16 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.inject.Inject;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverVerifier;
-import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.NtStatus;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerMethod;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 
 /**
  * Updates a driver bundle of the sample stack while requests are in flight. Every request
@@ -35,38 +28,13 @@ import org.osgi.framework.BundleContext;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerMethod.class)
-public class HotUpdateIT {
+public class HotUpdateIT extends EchoContainerTest {
     private static final int SENDERS = 2;
     /** Upper bound on requests per test (the senders stop earlier, once the new stack has served enough). */
     private static final int MAX_REQUESTS = 50_000;
     private static final int BEFORE_UPDATE = 1000;
     private static final int AFTER_UPDATE = 300;
     private static final long DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-
-    @Inject
-    BundleContext context;
-
-    @Inject
-    IoManager io;
-
-    private EchoClient echo;
-
-    @Configuration
-    public Option[] config() {
-        return Containers.irpverbs();
-    }
-
-    @Before
-    public void setUp() {
-        echo = new EchoClient(context);
-        BlockingDetector.reset();
-        DriverVerifier.reset();
-    }
-
-    @After
-    public void tearDown() {
-        echo.close();
-    }
 
     @Test
     public void updatingTheLowerDriverLosesNoRequest() throws Exception {

@@ -5,57 +5,25 @@ import static org.junit.Assert.assertTrue;
 
 import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
-import javax.inject.Inject;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverVerifier;
 import org.irpverbs.irp.FileObject;
-import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoResult;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.irp.IoctlCode;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.irp.RequestorMode;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.BundleContext;
 
 /** The sample two-layer stack in the container: both request paths, and their bad inputs. */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class SampleStackIT {
-    @Inject
-    BundleContext context;
-
-    @Inject
-    IoManager io;
-
-    private EchoClient echo;
-
-    @Configuration
-    public Option[] config() {
-        return Containers.irpverbs();
-    }
-
-    @Before
-    public void setUp() {
-        echo = new EchoClient(context);
-        BlockingDetector.reset();
-        DriverVerifier.reset();
-    }
-
-    @After
-    public void tearDown() {
-        echo.close();
-    }
-
+public class SampleStackIT extends EchoContainerTest {
     @Test
     public void stackHasTwoLayersAndBlockingDetectionIsOn() throws Exception {
         DeviceObject device = echo.await(30);
