@@ -257,4 +257,25 @@ public class IrpTest {
         assertThrows(IllegalArgumentException.class, () -> fw.io().createPhysicalDevice(d, "p", List.of(), null));
         fw.assertClean();
     }
+
+    /** Promise timeouts are armed and cancelled on the manager's lock-free timers, so resolving at DISPATCH never blocks. */
+    @Test
+    public void promiseTimeoutsNeverBlockTheResolvingThread() throws Exception {
+        DeviceObject pdo = TestStacks.stack(fw.io(), TestStacks.completingDriver("bottom", TestStacks.trace()));
+        for (int i = 0; i < 2000; i++) {
+            Irp done = fw.io().submit(pdo, TestStacks.internal(pdo, TestStacks.ECHO)).timeout(10_000).getValue();
+            assertEquals(42, done.information());
+        }
+        AtomicReference<Irp> held = new AtomicReference<>();
+        DriverObject never = DriverObject.builder("never").dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, (d, irp) -> {
+            irp.markPending();
+            held.set(irp);
+            return NtStatus.PENDING;
+        }).build();
+        DeviceObject silent = TestStacks.stack(fw.io(), never);
+        org.osgi.util.promise.Promise<Irp> p = fw.io().submit(silent, TestStacks.internal(silent, TestStacks.ECHO)).timeout(20);
+        assertTrue(p.getFailure() instanceof org.osgi.util.promise.TimeoutException);
+        held.get().complete(NtStatus.SUCCESS);
+        fw.assertClean();
+    }
 }
