@@ -98,7 +98,11 @@ public sealed interface Command {
         }
     }
 
-    /** MAP_ICM: mem-free: back one 256 KiB chunk of a context table with host memory. */
+    /**
+     * MAP_ICM: mem-free: back one 256 KiB chunk of a context table with host memory. SW2HW_MPT,
+     * SW2HW_CQ, RST2INIT and WRITE_MTT fail with ICM_NOT_MAPPED while the chunk holding their
+     * index ({@link IcmTable#chunkOf}) is not mapped.
+     */
     record MapIcm(IcmTable table, int chunk) implements Command {
         public Opcode opcode() {
             return Opcode.MAP_ICM;
@@ -120,7 +124,10 @@ public sealed interface Command {
 
     /**
      * SW2HW_MPT: make memory protection entry {@code index} valid: key, PD, virtual range, rights,
-     * the MTT segment it uses, and the host memory it translates to.
+     * the MTT segment it uses, and the host memory it translates to. The key is
+     * {@code index << 8 | tag}: the hardware finds the entry from the key's high 24 bits and
+     * checks the whole key, so a stale key (same index, old tag) is refused. Virtual address
+     * {@code start + i} is byte {@code i} of {@code memory}.
      */
     record Sw2HwMpt(int index, int key, int pd, long start, long length, int access, int mttBase, int mttCount,
             ByteBuffer memory) implements Command {

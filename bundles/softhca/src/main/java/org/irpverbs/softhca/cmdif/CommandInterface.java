@@ -82,6 +82,7 @@ public final class CommandInterface {
     private final AtomicReferenceArray<Irp> slotRequests = new AtomicReferenceArray<>(MAX_SLOTS);
     private final AtomicReferenceArray<Cancellable> slotTimers = new AtomicReferenceArray<>(MAX_SLOTS);
     private final AtomicInteger outstanding = new AtomicInteger();
+    private final AtomicInteger pumpRequests = new AtomicInteger();
     private final AtomicInteger maxQueued = new AtomicInteger();
     private final AtomicLongArray completedByOpcode = new AtomicLongArray(Opcode.values().length);
     private final AtomicLong timedOut = new AtomicLong();
@@ -205,8 +206,23 @@ public final class CommandInterface {
         return NtStatus.PENDING;
     }
 
-    /** Posts queued requests while tokens are free. */
+    /**
+     * Posts queued requests while tokens are free. One thread pumps at a time (others only record
+     * that they wanted to, and the pumping thread goes round again), so commands reach the HCR in
+     * exactly the order they left the queue even when completions arrive on several threads.
+     */
     private void pump() {
+        if (pumpRequests.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            postWhileTokensFree();
+            missed = pumpRequests.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    private void postWhileTokensFree() {
         while (waiting.size() > 0) {
             int slot = acquireSlot();
             if (slot < 0) {

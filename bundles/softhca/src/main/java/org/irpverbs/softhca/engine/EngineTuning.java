@@ -1,0 +1,58 @@
+package org.irpverbs.softhca.engine;
+
+/**
+ * Knobs of the simulated hardware that are not part of an HCA's configuration.
+ *
+ * @param timerScale          factor applied to IB transport timers: the local ACK timeout
+ *                            (4.096 µs × 2^timeout) and the RNR NAK timer (IBA table 45). Real
+ *                            values are kept in the attributes; the wait is scaled down so that
+ *                            retry tests and error paths run in milliseconds (default 1/16)
+ * @param rcWindowPackets     unacknowledged packets an RC requester may have in flight per QP
+ *                            (a real HCA's outstanding-PSN limit; default 128)
+ * @param ackRequestInterval  an RC requester sets AckReq on the last packet of each message and on
+ *                            every this-many packets of a long one (default 16)
+ * @param sendBurstPackets    packets one QP may send before the engine turns to other work, for
+ *                            fairness (default 64)
+ * @param inboxFrames         packets an HCA queues from the fabric before it drops (there is no
+ *                            link-level flow control; default 8192)
+ *
+ * <p>Thread-safe: immutable.
+ */
+public record EngineTuning(double timerScale, int rcWindowPackets, int ackRequestInterval, int sendBurstPackets,
+        int inboxFrames) {
+
+    /**
+     * @throws IllegalArgumentException naming the field out of range
+     */
+    public EngineTuning {
+        if (!(timerScale > 0) || timerScale > 1) {
+            throw new IllegalArgumentException("timerScale must be in (0, 1], was " + timerScale);
+        }
+        if (rcWindowPackets < 1 || rcWindowPackets > (1 << 22)) {
+            throw new IllegalArgumentException("rcWindowPackets must be 1..2^22, was " + rcWindowPackets);
+        }
+        if (ackRequestInterval < 1) {
+            throw new IllegalArgumentException("ackRequestInterval must be positive, was " + ackRequestInterval);
+        }
+        if (sendBurstPackets < 1) {
+            throw new IllegalArgumentException("sendBurstPackets must be positive, was " + sendBurstPackets);
+        }
+        if (inboxFrames < 16) {
+            throw new IllegalArgumentException("inboxFrames must be at least 16, was " + inboxFrames);
+        }
+    }
+
+    public static EngineTuning defaults() {
+        return new EngineTuning(1.0 / 16, 128, 16, 64, 8192);
+    }
+
+    /** The same tuning with another timer scale. */
+    public EngineTuning withTimerScale(double scale) {
+        return new EngineTuning(scale, rcWindowPackets, ackRequestInterval, sendBurstPackets, inboxFrames);
+    }
+
+    /** Scaled nanoseconds for a real duration, at least 1 µs. */
+    long scaled(long realNanos) {
+        return Math.max(1_000L, (long) (realNanos * timerScale));
+    }
+}

@@ -1,0 +1,1406 @@
+package org.irpverbs.softhca.engine;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+import org.irpverbs.softhca.engine.SoftHca.Counter;
+import org.irpverbs.softhca.fabric.FabricPort;
+import org.irpverbs.softhca.fabric.Frame;
+import org.irpverbs.softhca.wire.Aeth;
+import org.irpverbs.softhca.wire.AtomicAckEth;
+import org.irpverbs.softhca.wire.AtomicEth;
+import org.irpverbs.softhca.wire.Bth;
+import org.irpverbs.softhca.wire.DecodeStatus;
+import org.irpverbs.softhca.wire.Deth;
+import org.irpverbs.softhca.wire.Gid;
+import org.irpverbs.softhca.wire.Grh;
+import org.irpverbs.softhca.wire.ImmDt;
+import org.irpverbs.softhca.wire.Lrh;
+import org.irpverbs.softhca.wire.OpCode;
+import org.irpverbs.softhca.wire.PacketCodec;
+import org.irpverbs.softhca.wire.PacketLayout;
+import org.irpverbs.softhca.wire.Reth;
+import org.irpverbs.softhca.wire.RnrTimer;
+import org.irpverbs.verbs.AccessFlags;
+import org.irpverbs.verbs.AsyncEvent;
+import org.irpverbs.verbs.AsyncEventType;
+import org.irpverbs.verbs.QpState;
+import org.irpverbs.verbs.QpType;
+import org.irpverbs.verbs.SendFlags;
+import org.irpverbs.verbs.WcOpcode;
+import org.irpverbs.verbs.WcStatus;
+import org.irpverbs.verbs.WrOpcode;
+
+/**
+ * The HCA's transport engine: RC requester and responder, UD, completions and QP error handling.
+ * Everything here runs on the HCA's engine thread.
+ *
+ * <p><b>RC requester</b> (IBA 9.7): messages are cut into path-MTU packets (FIRST/MIDDLE/LAST or
+ * ONLY) with consecutive 24-bit PSNs; AckReq is set on the last packet and every
+ * {@link EngineTuning#ackRequestInterval()} packets; at most {@link EngineTuning#rcWindowPackets()}
+ * PSNs are unacknowledged; RDMA READ and atomics are limited by the QP's max_rd_atomic and wait
+ * for a FENCE. An ACK acknowledges every PSN up to its own (coalescing); a NAK PSN sequence error
+ * or a timeout goes back to the first unacknowledged PSN and resends from there ("go back N"); a
+ * read response or ACK that passes an unanswered READ or atomic is an implicit NAK. The local ACK
+ * timer is 4.096 µs × 2^timeout scaled by {@link EngineTuning#timerScale()}, with retry_cnt
+ * retries before RETRY_EXC_ERR (timeout 0 = infinite: no timer). An RNR NAK waits the RNR timer
+ * it carries (scaled) and resends, up to rnr_retry times (7 = infinite) before RNR_RETRY_EXC_ERR.
+ * Completions are written in posting order; unsignaled successful WQEs write none; an error
+ * completion is always written and takes the QP to ERR, flushing the rest.
+ *
+ * <p><b>RC responder</b>: checks the PSN (sequence error → one NAK; duplicate → re-ACK, re-read
+ * or replay the atomic's saved result), consumes receive WQEs for SEND and RDMA WRITE with
+ * immediate (none posted → RNR NAK with the QP's min RNR timer), checks every remote access
+ * (QP access flags, R_Key, PD, bounds, region rights) before touching memory (violation → NAK
+ * remote access error, the QP goes to ERR, nothing is written), writes RDMA data, answers RDMA READ
+ * with response packets, performs atomics on 8-byte aligned big-endian words and returns the
+ * original value. ACKs are coalesced per batch of received packets. Simplification: read
+ * responses are sent in one burst rather than paced (a real HCA interleaves them with other
+ * traffic); a burst larger than the requester's inbox costs retries, not correctness.
+ *
+ * <p><b>UD</b>: one packet per message (payload up to the port MTU, else LOC_LEN_ERR), DETH with
+ * the Q_Key (the QP's when the WR's has its high bit set) and source QPN; multicast (DLID an
+ * MLID) carries a GRH whose DGID is the group's MGID and is looped back to this HCA's own attached
+ * QPs. A receiver drops packets whose Q_Key differs (counted), places the GRH in the first 40
+ * bytes of the receive buffer (left untouched if the packet had none) and the payload after it,
+ * and reports source QPN and LID. A send error takes the QP to SQE; a receive error to ERR.
+ *
+ * <p>P_Key: every packet's BTH P_Key must match the receiving QP's P_Key table entry (IBA
+ * 10.9.3), else it is dropped and counted.
+ *
+ * <p>Not thread-safe: engine thread only. Allocation per packet: none (frames are pooled, headers
+ * written in place, the ICRC computed with {@link java.util.zip.CRC32}).
+ */
+final class Transport {
+    private final SoftHca hca;
+    private final EngineTuning tuning;
+    private final PacketCodec codec = new PacketCodec();
+    private final PacketLayout layout = new PacketLayout();
+    private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
+    private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
+    private final Consumer<QpContext> onRetryTimer = this::onRetryTimer;
+    private final Consumer<QpContext> onRnrTimer = this::onRnrTimer;
+
+    Transport(SoftHca hca) {
+        this.hca = hca;
+        this.tuning = hca.tuning;
+    }
+
+    // =====================================================================================
+    // entry points
+    // =====================================================================================
+
+    /** A packet from the fabric (the frame's tag is the port it came in on). */
+    void onFrame(Frame frame) {
+        try {
+            DeviceState s = hca.state;
+            if (hca.failed || s.dead) {
+                return;
+            }
+            HcaPort port = s.port(frame.tag());
+            FabricPort fp = port == null ? null : port.fabricPort;
+            if (fp == null) {
+                return;
+            }
+            ByteBuffer b = frame.buffer();
+            PacketLayout l = layout;
+            if (codec.decode(b, 0, frame.length(), l) != DecodeStatus.OK) {
+                hca.count(Counter.MALFORMED);
+                fp.countReceiveError();
+                return;
+            }
+            hca.packetsReceived.incrementAndGet();
+            if (s.qps == null) {
+                hca.count(Counter.NO_QP_DROPS);
+                return;
+            }
+            if (l.opcode.isUd()) {
+                udReceive(s, port, b, l);
+            } else {
+                rcReceive(s, port, b, l);
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** After a batch of received packets: the coalesced ACKs. */
+    void afterFrames() {
+        QpContext qp;
+        while ((qp = pendingAcks.poll()) != null) {
+            if (qp.ackPending && live(qp)) {
+                qp.ackPending = false;
+                sendAck(qp, Aeth.ackSyndrome(), qp.ackPsn);
+            }
+            qp.ackPending = false;
+        }
+    }
+
+    /** A doorbell rang, a timer fired or a state changed: move the QP's send queue. */
+    void serviceQp(QpContext qp) {
+        if (!live(qp)) {
+            return;
+        }
+        switch (qp.state) {
+            case ERR -> {
+                flushSend(qp);
+                flushRecv(qp);
+            }
+            case SQE -> flushSend(qp);
+            case RTS -> {
+                if (qp.type == QpType.RC) {
+                    rcSend(qp);
+                } else {
+                    udSend(qp);
+                }
+            }
+            default -> {
+                // RESET, INIT, RTR: nothing to send; SQD: nothing new starts, in-flight packets are acknowledged as they come
+            }
+        }
+    }
+
+    private boolean live(QpContext qp) {
+        DeviceState s = qp.device;
+        ContextTable<QpContext> qps = s.qps;
+        return !hca.failed && s == hca.state && !s.dead && qps != null && qps.get(qp.qpn) == qp;
+    }
+
+    // =====================================================================================
+    // QP state changes
+    // =====================================================================================
+
+    /** TO_ERR or an error completion: every outstanding WQE is flushed; {@code event} raised if given. */
+    void enterError(QpContext qp, AsyncEvent event) {
+        qp.state = QpState.ERR;
+        stopTimers(qp);
+        qp.ackPending = false;
+        qp.receiveInProgress = false;
+        qp.writeInProgress = false;
+        flushSend(qp);
+        flushRecv(qp);
+        if (event != null) {
+            hca.raise(event);
+        }
+    }
+
+    /** A UD send error: the send queue stops (SQE) and its WQEs are flushed; receives go on. */
+    private void enterSendQueueError(QpContext qp) {
+        qp.state = QpState.SQE;
+        flushSend(qp);
+    }
+
+    /** TO_RST: the queues are emptied without completions and the transport starts afresh. */
+    void resetQp(QpContext qp) {
+        qp.sqLock.lock();
+        qp.rqLock.lock();
+        try {
+            qp.state = QpState.RESET;
+            qp.sqConsumed = qp.sqProduced;
+            qp.rqConsumed = qp.rqProduced;
+        } finally {
+            qp.rqLock.unlock();
+            qp.sqLock.unlock();
+        }
+        stopTimers(qp);
+        qp.sendIndex = qp.sqProduced;
+        qp.nextPsn = 0;
+        qp.highestPsn = 0;
+        qp.unackedPsn = 0;
+        qp.outstandingReadAtomic = 0;
+        qp.retryCounter = 0;
+        qp.rnrCounter = 0;
+        qp.expectedPsn = 0;
+        qp.msn = 0;
+        qp.sequenceNakSent = false;
+        qp.receiveInProgress = false;
+        qp.writeInProgress = false;
+        qp.ackPending = false;
+        qp.atomicFilled = 0;
+    }
+
+    private static void stopTimers(QpContext qp) {
+        qp.timerGeneration++;
+        qp.retryTimerArmed = false;
+        qp.rnrWaiting = false;
+    }
+
+    private void flushSend(QpContext qp) {
+        long cons = qp.sqConsumed;
+        long prod = qp.sqProduced;
+        for (; cons < prod; cons++) {
+            pushSend(qp, qp.sendSlot(cons), WcStatus.WR_FLUSH_ERR);
+        }
+        qp.sqConsumed = cons;
+        qp.sendIndex = cons;
+        qp.outstandingReadAtomic = 0;
+    }
+
+    private void flushRecv(QpContext qp) {
+        long cons = qp.rqConsumed;
+        long prod = qp.rqProduced;
+        for (; cons < prod; cons++) {
+            RecvWqe w = qp.recvSlot(cons);
+            pushCqe(qp.recvCq, w.wrId, WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, qp.qpn, 0, 0, false);
+        }
+        qp.rqConsumed = cons;
+    }
+
+    // =====================================================================================
+    // completions
+    // =====================================================================================
+
+    private static WcOpcode sendOpcode(WrOpcode op) {
+        return switch (op) {
+            case SEND, SEND_WITH_IMM -> WcOpcode.SEND;
+            case RDMA_WRITE, RDMA_WRITE_WITH_IMM -> WcOpcode.RDMA_WRITE;
+            case RDMA_READ -> WcOpcode.RDMA_READ;
+            case ATOMIC_CMP_AND_SWP -> WcOpcode.COMP_SWAP;
+            case ATOMIC_FETCH_AND_ADD -> WcOpcode.FETCH_ADD;
+        };
+    }
+
+    private void pushSend(QpContext qp, SendWqe w, WcStatus status) {
+        pushCqe(qp.sendCq, w.wrId, status, sendOpcode(w.opcode), w.totalLength, false, 0, qp.qpn, 0, 0, false);
+    }
+
+    private void pushCqe(CqContext cq, long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm,
+            int imm, int qpn, int sourceQp, int sourceLid, boolean solicited) {
+        if (!cq.push(wrId, status, opcode, byteLength, hasImm, imm, qpn, sourceQp, sourceLid, 0)) {
+            hca.count(Counter.CQ_OVERRUNS);
+            hca.raise(new AsyncEvent(AsyncEventType.CQ_ERROR, 0, cq.cqn, "CQ overrun: a completion was lost"));
+            return;
+        }
+        int armed = cq.armed.get();
+        if (armed != CqContext.DISARMED
+                && (armed == CqContext.ARMED_NEXT || solicited || status != WcStatus.SUCCESS)
+                && cq.armed.compareAndSet(armed, CqContext.DISARMED)) {
+            hca.raiseCompletionEvent(cq.cqn);
+        }
+    }
+
+    /**
+     * Writes the completions of the WQEs that are done, in posting order; stops at the first that
+     * is not. An error WQE completes with its status and takes the QP to ERR (SQE for UD).
+     */
+    private void completeInOrder(QpContext qp) {
+        long cons = qp.sqConsumed;
+        long prod = qp.sqProduced;
+        while (cons < prod) {
+            SendWqe w = qp.sendSlot(cons);
+            if (!w.done) {
+                break;
+            }
+            if (w.error != null) {
+                pushSend(qp, w, w.error);
+                qp.sqConsumed = cons + 1;
+                if (qp.type == QpType.UD) {
+                    enterSendQueueError(qp);
+                } else {
+                    enterError(qp, null);
+                }
+                return;
+            }
+            if (w.signaled) {
+                pushSend(qp, w, WcStatus.SUCCESS);
+            }
+            cons++;
+        }
+        qp.sqConsumed = cons;
+        if (qp.sendIndex < cons) {
+            qp.sendIndex = cons;
+        }
+    }
+
+    /** Fails a WQE: it completes in its turn with {@code status} and the QP goes to ERR. */
+    private void fail(QpContext qp, SendWqe w, WcStatus status) {
+        w.started = true;
+        w.done = true;
+        w.error = status;
+        completeInOrder(qp);
+    }
+
+    // =====================================================================================
+    // packet building
+    // =====================================================================================
+
+    /** Writes a local LRH and a BTH at the start of {@code b}; returns the offset after the BTH. */
+    private static int beginLocal(ByteBuffer b, HcaPort port, int dlid, int sl, OpCode op, boolean se, int pkey,
+            int destQp, boolean ackReq, int psn) {
+        Lrh.write(b, 0, 0, 0, sl, Lrh.LNH_IBA_LOCAL, dlid, 0, port.lid);
+        Bth.write(b, Lrh.BYTES, op.code(), se, true, 0, 0, pkey, destQp, ackReq, psn);
+        return Lrh.BYTES + Bth.BYTES;
+    }
+
+    /** Finishes (pad, lengths, ICRC) and sends the frame through the port; the fabric owns it after. */
+    private void transmit(HcaPort port, Frame f, int payloadEnd) {
+        f.setLength(codec.finish(f.buffer(), 0, payloadEnd));
+        FabricPort fp = port.fabricPort;
+        if (fp == null) {
+            f.release(); // the port is not up: the packet goes nowhere (the retry timer notices)
+            return;
+        }
+        hca.packetsSent.incrementAndGet();
+        fp.send(f);
+    }
+
+    private static int pkeyOf(QpContext qp, HcaPort port) {
+        return port.pkeys.get(qp.attrs.pkeyIndex);
+    }
+
+    /** ACK, RNR NAK or NAK (by syndrome) for {@code psn}, with the responder's MSN. */
+    private void sendAck(QpContext qp, int syndrome, int psn) {
+        HcaPort port = qp.device.port(qp.attrs.port);
+        if (port == null) {
+            return;
+        }
+        Frame f = hca.frames.acquire();
+        ByteBuffer b = f.buffer();
+        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, OpCode.RC_ACKNOWLEDGE, false,
+                pkeyOf(qp, port), qp.attrs.destQpn, false, psn);
+        Aeth.write(b, p, syndrome, qp.msn);
+        transmit(port, f, p + Aeth.BYTES);
+    }
+
+    private void sendAtomicAck(QpContext qp, int psn, long original) {
+        HcaPort port = qp.device.port(qp.attrs.port);
+        if (port == null) {
+            return;
+        }
+        Frame f = hca.frames.acquire();
+        ByteBuffer b = f.buffer();
+        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, OpCode.RC_ATOMIC_ACKNOWLEDGE, false,
+                pkeyOf(qp, port), qp.attrs.destQpn, false, psn);
+        Aeth.write(b, p, Aeth.ackSyndrome(), qp.msn);
+        AtomicAckEth.write(b, p + Aeth.BYTES, original);
+        transmit(port, f, p + Aeth.BYTES + AtomicAckEth.BYTES);
+    }
+
+    // =====================================================================================
+    // RC requester
+    // =====================================================================================
+
+    private static int packetsFor(SendWqe w, int mtu) {
+        if (w.opcode == WrOpcode.ATOMIC_CMP_AND_SWP || w.opcode == WrOpcode.ATOMIC_FETCH_AND_ADD) {
+            return 1;
+        }
+        return Math.max(1, (int) (((long) w.totalLength + mtu - 1) / mtu));
+    }
+
+    /** Local checks a WQE needs before anything is sent: every SGE's key, PD, bounds and rights. */
+    private static WcStatus checkLocal(QpContext qp, SendWqe w) {
+        if (w.isInline) {
+            return null;
+        }
+        int rights = w.isReadOrAtomic() ? AccessFlags.LOCAL_WRITE : 0;
+        return MemoryAccess.checkList(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, rights) ? null
+                : WcStatus.LOC_PROT_ERR;
+    }
+
+    private void rcSend(QpContext qp) {
+        HcaPort port = qp.device.port(qp.attrs.port);
+        if (port == null || qp.attrs.pathMtu == null) {
+            return;
+        }
+        int mtu = qp.attrs.pathMtu.bytes();
+        int burst = 0;
+        while (qp.state == QpState.RTS && !qp.rnrWaiting && qp.sendIndex < qp.sqProduced) {
+            if (qp.unacked() >= tuning.rcWindowPackets()) {
+                break;
+            }
+            if (burst >= tuning.sendBurstPackets()) {
+                hca.engine.ring(qp); // fairness: come back after other work
+                break;
+            }
+            SendWqe w = qp.sendSlot(qp.sendIndex);
+            if (w.error != null) {
+                break; // failed: it completes when the WQEs before it have
+            }
+            if (w.started && w.done) {
+                // acknowledged while the cursor was behind it (a retransmission pass)
+                qp.nextPsn = Bth.psnAdd(w.firstPsn, w.npkts);
+                qp.sendIndex++;
+                continue;
+            }
+            if (!w.started) {
+                boolean readOrAtomic = w.isReadOrAtomic();
+                if ((w.flags & SendFlags.FENCE) != 0 && qp.outstandingReadAtomic > 0) {
+                    break;
+                }
+                if (readOrAtomic && qp.outstandingReadAtomic >= Math.max(1, qp.attrs.maxReadAtomic)) {
+                    break;
+                }
+                WcStatus err = checkLocal(qp, w);
+                if (err != null) {
+                    fail(qp, w, err);
+                    break;
+                }
+                w.firstPsn = qp.nextPsn;
+                w.npkts = packetsFor(w, mtu);
+                w.sentPkts = 0;
+                w.readPktsReceived = 0;
+                w.started = true;
+                w.done = false;
+                if (readOrAtomic) {
+                    qp.outstandingReadAtomic++;
+                }
+            }
+            if (qp.unacked() == 0) {
+                qp.lastProgressNanos = System.nanoTime(); // the ACK clock starts with the first packet out
+            }
+            switch (w.opcode) {
+                case RDMA_READ -> {
+                    sendReadRequest(qp, port, w, mtu);
+                    burst++;
+                    qp.sendIndex++;
+                }
+                case ATOMIC_CMP_AND_SWP, ATOMIC_FETCH_AND_ADD -> {
+                    sendAtomicRequest(qp, port, w);
+                    burst++;
+                    qp.sendIndex++;
+                }
+                default -> {
+                    while (w.sentPkts < w.npkts && qp.unacked() < tuning.rcWindowPackets()
+                            && burst < tuning.sendBurstPackets()) {
+                        if (!sendDataPacket(qp, port, w, mtu)) {
+                            fail(qp, w, WcStatus.LOC_PROT_ERR); // the region went away mid-message
+                            return;
+                        }
+                        burst++;
+                    }
+                    if (w.sentPkts == w.npkts) {
+                        qp.sendIndex++;
+                    }
+                }
+            }
+            armRetryTimer(qp);
+        }
+    }
+
+    private boolean sendDataPacket(QpContext qp, HcaPort port, SendWqe w, int mtu) {
+        int k = w.sentPkts;
+        int offset = k * mtu;
+        int len = Math.min(mtu, w.totalLength - offset);
+        boolean first = k == 0;
+        boolean last = k == w.npkts - 1;
+        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM;
+        OpCode op;
+        if (w.opcode == WrOpcode.RDMA_WRITE || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM) {
+            op = first && last ? (imm ? OpCode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_ONLY)
+                    : first ? OpCode.RC_RDMA_WRITE_FIRST
+                    : last ? (imm ? OpCode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_LAST)
+                    : OpCode.RC_RDMA_WRITE_MIDDLE;
+        } else {
+            op = first && last ? (imm ? OpCode.RC_SEND_ONLY_WITH_IMMEDIATE : OpCode.RC_SEND_ONLY)
+                    : first ? OpCode.RC_SEND_FIRST
+                    : last ? (imm ? OpCode.RC_SEND_LAST_WITH_IMMEDIATE : OpCode.RC_SEND_LAST)
+                    : OpCode.RC_SEND_MIDDLE;
+        }
+        int psn = Bth.psnAdd(w.firstPsn, k);
+        boolean ackReq = last || (k + 1) % tuning.ackRequestInterval() == 0;
+        Frame f = hca.frames.acquire();
+        ByteBuffer b = f.buffer();
+        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, op, last && w.solicited,
+                pkeyOf(qp, port), qp.attrs.destQpn, ackReq, psn);
+        if (op.has(OpCode.Headers.RETH)) {
+            Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
+            p += Reth.BYTES;
+        }
+        if (op.hasImmediate()) {
+            ImmDt.write(b, p, w.immediate);
+            p += ImmDt.BYTES;
+        }
+        if (len > 0) {
+            boolean ok;
+            if (w.isInline) {
+                b.put(p, w.inline, offset, len);
+                ok = true;
+            } else {
+                ok = MemoryAccess.gather(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b, p, len);
+            }
+            if (!ok) {
+                f.release();
+                return false;
+            }
+            p += len;
+        }
+        transmit(port, f, p);
+        w.sentPkts = k + 1;
+        advance(qp, Bth.psnAdd(psn, 1));
+        return true;
+    }
+
+    private void sendReadRequest(QpContext qp, HcaPort port, SendWqe w, int mtu) {
+        long offset = (long) w.readPktsReceived * mtu;
+        int psn = Bth.psnAdd(w.firstPsn, w.readPktsReceived);
+        Frame f = hca.frames.acquire();
+        ByteBuffer b = f.buffer();
+        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, OpCode.RC_RDMA_READ_REQUEST, false,
+                pkeyOf(qp, port), qp.attrs.destQpn, true, psn);
+        Reth.write(b, p, w.remoteAddress + offset, w.rkey, (int) (w.totalLength - offset));
+        transmit(port, f, p + Reth.BYTES);
+        w.readRequestStart = w.readPktsReceived;
+        w.sentPkts = w.npkts;
+        advance(qp, Bth.psnAdd(w.firstPsn, w.npkts));
+    }
+
+    /** The cursor moved past a packet: {@code next} is the PSN after it. */
+    private static void advance(QpContext qp, int next) {
+        qp.nextPsn = next;
+        if (Bth.psnDiff(next, qp.highestPsn) > 0) {
+            qp.highestPsn = next;
+        }
+    }
+
+    private void sendAtomicRequest(QpContext qp, HcaPort port, SendWqe w) {
+        boolean cas = w.opcode == WrOpcode.ATOMIC_CMP_AND_SWP;
+        Frame f = hca.frames.acquire();
+        ByteBuffer b = f.buffer();
+        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel,
+                cas ? OpCode.RC_COMPARE_SWAP : OpCode.RC_FETCH_ADD, false, pkeyOf(qp, port), qp.attrs.destQpn, true,
+                w.firstPsn);
+        AtomicEth.write(b, p, w.remoteAddress, w.rkey, cas ? w.swap : w.compareAdd, cas ? w.compareAdd : 0);
+        transmit(port, f, p + AtomicEth.BYTES);
+        w.sentPkts = 1;
+        advance(qp, Bth.psnAdd(w.firstPsn, 1));
+    }
+
+    /** Progress was made: the retry counters start again and the ACK clock restarts. */
+    private static void progress(QpContext qp) {
+        qp.lastProgressNanos = System.nanoTime();
+        qp.retryCounter = 0;
+        qp.rnrCounter = 0;
+    }
+
+    /** The first unfinished READ or atomic among the WQEs sent, or null. */
+    private static SendWqe firstPendingReadOrAtomic(QpContext qp) {
+        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
+            SendWqe w = qp.sendSlot(i);
+            if (!w.started) {
+                break;
+            }
+            if (!w.done && w.error == null && w.isReadOrAtomic()) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** The PSN a READ or atomic still waits for. */
+    private static int expectedResponsePsn(SendWqe w) {
+        return w.opcode == WrOpcode.RDMA_READ ? Bth.psnAdd(w.firstPsn, w.readPktsReceived) : w.firstPsn;
+    }
+
+    /**
+     * Everything up to and including {@code lastPsn} is acknowledged: SEND and WRITE WQEs wholly
+     * covered are done, and if the send cursor is behind (a retransmission pass after a timeout
+     * that was not needed), it moves forward past what is acknowledged. An acknowledgement that
+     * passes an unanswered READ or atomic means its responses were lost (an implicit NAK):
+     * acknowledge up to it and send it again.
+     */
+    private void ackUpTo(QpContext qp, int lastPsn) {
+        int target = Bth.psnAdd(lastPsn, 1);
+        if (Bth.psnDiff(target, qp.unackedPsn) <= 0 || Bth.psnDiff(target, qp.highestPsn) > 0) {
+            return; // old, or beyond anything sent
+        }
+        boolean lost = false;
+        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
+            SendWqe w = qp.sendSlot(i);
+            if (!w.started) {
+                break;
+            }
+            if (w.done) {
+                continue;
+            }
+            if (w.isReadOrAtomic()) {
+                int expect = expectedResponsePsn(w);
+                if (Bth.psnDiff(target, expect) > 0) {
+                    target = expect;
+                    lost = true;
+                }
+                break;
+            }
+            if (Bth.psnDiff(Bth.psnAdd(w.firstPsn, w.npkts), target) > 0) {
+                break;
+            }
+            w.done = true;
+        }
+        if (Bth.psnDiff(target, qp.unackedPsn) > 0) {
+            qp.unackedPsn = target;
+            progress(qp);
+        }
+        if (lost || Bth.psnDiff(qp.unackedPsn, qp.nextPsn) > 0) {
+            moveCursor(qp, qp.unackedPsn);
+        }
+    }
+
+    /** The WQE whose PSN range holds {@code psn}, or null. */
+    private static SendWqe wqeAt(QpContext qp, int psn) {
+        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
+            SendWqe w = qp.sendSlot(i);
+            if (!w.started) {
+                break;
+            }
+            if (w.error == null && Bth.psnDiff(psn, w.firstPsn) >= 0
+                    && Bth.psnDiff(psn, Bth.psnAdd(w.firstPsn, w.npkts)) < 0) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Moves the send cursor to {@code psn}: back for a retransmission (go back N: that packet and
+     * everything after it is sent again), or forward past what an acknowledgement covered. PSN
+     * assignments stay: packetisation is deterministic, so a resent packet carries its old PSN.
+     */
+    private static void moveCursor(QpContext qp, int psn) {
+        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
+            SendWqe w = qp.sendSlot(i);
+            if (!w.started || w.error != null) {
+                qp.sendIndex = i;
+                qp.nextPsn = psn;
+                return;
+            }
+            if (w.done || Bth.psnDiff(psn, Bth.psnAdd(w.firstPsn, w.npkts)) >= 0) {
+                continue;
+            }
+            qp.sendIndex = i;
+            switch (w.opcode) {
+                case RDMA_READ -> {
+                    w.sentPkts = 0;
+                    qp.nextPsn = Bth.psnAdd(w.firstPsn, w.readPktsReceived);
+                }
+                case ATOMIC_CMP_AND_SWP, ATOMIC_FETCH_AND_ADD -> {
+                    w.sentPkts = 0;
+                    qp.nextPsn = w.firstPsn;
+                }
+                default -> {
+                    int k = Math.max(0, Bth.psnDiff(psn, w.firstPsn));
+                    w.sentPkts = k;
+                    qp.nextPsn = Bth.psnAdd(w.firstPsn, k);
+                }
+            }
+            for (long j = i + 1; j < qp.sqProduced; j++) {
+                SendWqe later = qp.sendSlot(j);
+                if (!later.started) {
+                    break;
+                }
+                if (!later.done && later.error == null) {
+                    later.sentPkts = 0;
+                }
+            }
+            return;
+        }
+        qp.sendIndex = qp.sqProduced;
+        qp.nextPsn = psn;
+    }
+
+    private long ackTimeoutNanos(QpContext qp) {
+        return tuning.scaled(4096L << Math.min(qp.attrs.timeout, 31));
+    }
+
+    private void armRetryTimer(QpContext qp) {
+        if (qp.retryTimerArmed || qp.attrs.timeout == 0 || qp.unacked() <= 0) {
+            return;
+        }
+        qp.retryTimerArmed = true;
+        schedule(qp, ackTimeoutNanos(qp), onRetryTimer);
+    }
+
+    /** Runs {@code action} on the engine after {@code nanos} unless the QP was reset, failed or replaced meanwhile. */
+    private void schedule(QpContext qp, long nanos, Consumer<QpContext> action) {
+        int generation = qp.timerGeneration;
+        hca.io.schedule(nanos, () -> hca.engine.submit(() -> {
+            if (qp.timerGeneration == generation && live(qp)) {
+                action.accept(qp);
+            }
+        }));
+    }
+
+    private void onRetryTimer(QpContext qp) {
+        qp.retryTimerArmed = false;
+        if ((qp.state != QpState.RTS && qp.state != QpState.SQD) || qp.unacked() <= 0 || qp.rnrWaiting) {
+            return;
+        }
+        long timeout = ackTimeoutNanos(qp);
+        long idle = System.nanoTime() - qp.lastProgressNanos;
+        if (idle < timeout) {
+            qp.retryTimerArmed = true;
+            schedule(qp, timeout - idle, onRetryTimer);
+            return;
+        }
+        SendWqe w = wqeAt(qp, qp.unackedPsn);
+        if (++qp.retryCounter > qp.attrs.retryCount) {
+            if (w != null) {
+                fail(qp, w, WcStatus.RETRY_EXC_ERR);
+            } else {
+                enterError(qp, null);
+            }
+            return;
+        }
+        hca.count(Counter.RETRANSMIT_TIMEOUTS);
+        moveCursor(qp, qp.unackedPsn);
+        qp.lastProgressNanos = System.nanoTime();
+        rcSend(qp);
+        armRetryTimer(qp);
+    }
+
+    private void onRnrTimer(QpContext qp) {
+        qp.rnrWaiting = false;
+        qp.lastProgressNanos = System.nanoTime();
+        serviceQp(qp);
+    }
+
+    /** ACK, NAK, read response or atomic ACK for this requester. */
+    private void rcResponse(QpContext qp, ByteBuffer b, PacketLayout l) {
+        int psn = Bth.psn(b, l.bthOffset);
+        OpCode op = l.opcode;
+        if (op.kind() == OpCode.Kind.RDMA_READ_RESPONSE) {
+            readResponse(qp, b, l, psn, op);
+            return;
+        }
+        int syndrome = Aeth.syndrome(b, l.aethOffset);
+        switch (Aeth.type(syndrome)) {
+            case ACK -> {
+                if (op == OpCode.RC_ATOMIC_ACKNOWLEDGE) {
+                    atomicAck(qp, b, l, psn);
+                } else {
+                    ackUpTo(qp, psn);
+                    completeInOrder(qp);
+                    if (qp.state == QpState.RTS) {
+                        rcSend(qp);
+                    }
+                }
+            }
+            case RNR_NAK -> rnrNakReceived(qp, psn, syndrome & 0x1F);
+            case NAK -> nakReceived(qp, psn, syndrome & 0x1F);
+            default -> {
+                // reserved syndrome: ignored
+            }
+        }
+    }
+
+    private void rnrNakReceived(QpContext qp, int psn, int timerCode) {
+        SendWqe w = wqeAt(qp, psn);
+        if (w == null || w.done) {
+            return;
+        }
+        ackUpTo(qp, Bth.psnAdd(psn, -1));
+        completeInOrder(qp);
+        if (qp.state == QpState.ERR) {
+            return;
+        }
+        hca.count(Counter.RNR_NAKS_RECEIVED);
+        if (qp.attrs.rnrRetry != 7 && ++qp.rnrCounter > qp.attrs.rnrRetry) {
+            fail(qp, w, WcStatus.RNR_RETRY_EXC_ERR);
+            return;
+        }
+        moveCursor(qp, psn);
+        qp.rnrWaiting = true;
+        schedule(qp, tuning.scaled(RnrTimer.nanos(timerCode)), onRnrTimer);
+    }
+
+    private void nakReceived(QpContext qp, int psn, int code) {
+        if (code == Aeth.NAK_PSN_SEQUENCE_ERROR) {
+            if (qp.rnrWaiting) {
+                return; // the responder dropped what followed an RNR NAK; the RNR retry resends it
+            }
+            SendWqe w = wqeAt(qp, psn);
+            if (w == null || w.done) {
+                return;
+            }
+            ackUpTo(qp, Bth.psnAdd(psn, -1));
+            completeInOrder(qp);
+            if (qp.state == QpState.ERR) {
+                return;
+            }
+            hca.count(Counter.SEQ_NAKS_RECEIVED);
+            if (++qp.retryCounter > qp.attrs.retryCount) {
+                fail(qp, w, WcStatus.RETRY_EXC_ERR);
+                return;
+            }
+            moveCursor(qp, psn);
+            rcSend(qp);
+            return;
+        }
+        SendWqe w = wqeAt(qp, psn);
+        if (w == null) {
+            return;
+        }
+        ackUpTo(qp, Bth.psnAdd(psn, -1));
+        WcStatus status = switch (code) {
+            case Aeth.NAK_INVALID_REQUEST -> WcStatus.REM_INV_REQ_ERR;
+            case Aeth.NAK_REMOTE_ACCESS_ERROR -> WcStatus.REM_ACCESS_ERR;
+            case Aeth.NAK_REMOTE_OPERATIONAL_ERROR -> WcStatus.REM_OP_ERR;
+            default -> WcStatus.BAD_RESP_ERR;
+        };
+        fail(qp, w, status);
+    }
+
+    private static OpCode.Pos position(int index, int count) {
+        return count == 1 ? OpCode.Pos.ONLY : index == 0 ? OpCode.Pos.FIRST : index == count - 1 ? OpCode.Pos.LAST
+                : OpCode.Pos.MIDDLE;
+    }
+
+    private void readResponse(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
+        SendWqe w = firstPendingReadOrAtomic(qp);
+        if (w == null || w.opcode != WrOpcode.RDMA_READ) {
+            return; // a late duplicate
+        }
+        int expect = expectedResponsePsn(w);
+        int d = Bth.psnDiff(psn, expect);
+        if (d < 0) {
+            return; // duplicate of a response already placed
+        }
+        if (d > 0) {
+            // a response was lost: ask again for the rest, unless the latest request already starts there
+            // (then the local ACK timer recovers); so a burst of later responses asks only once
+            if (w.readRequestStart < w.readPktsReceived) {
+                moveCursor(qp, expect);
+                rcSend(qp);
+            }
+            return;
+        }
+        int k = w.readPktsReceived;
+        // positions count from the original request or from the latest re-request for what remained
+        if (op.position() != position(k, w.npkts)
+                && op.position() != position(k - w.readRequestStart, w.npkts - w.readRequestStart)) {
+            fail(qp, w, WcStatus.BAD_RESP_ERR);
+            return;
+        }
+        int mtu = qp.attrs.pathMtu.bytes();
+        long offset = (long) k * mtu;
+        int len = (int) Math.min(mtu, w.totalLength - offset);
+        if (l.payloadLength != len) {
+            fail(qp, w, WcStatus.BAD_RESP_ERR);
+            return;
+        }
+        if (k == 0) {
+            ackUpTo(qp, Bth.psnAdd(w.firstPsn, -1)); // a read response acknowledges every request before it
+        }
+        if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b,
+                l.payloadOffset, len)) {
+            fail(qp, w, WcStatus.LOC_PROT_ERR);
+            return;
+        }
+        w.readPktsReceived = k + 1;
+        if (Bth.psnDiff(Bth.psnAdd(psn, 1), qp.unackedPsn) > 0) {
+            qp.unackedPsn = Bth.psnAdd(psn, 1);
+        }
+        progress(qp);
+        if (w.readPktsReceived == w.npkts) {
+            w.done = true;
+            qp.outstandingReadAtomic--;
+            completeInOrder(qp);
+            if (qp.state == QpState.RTS) {
+                rcSend(qp);
+            }
+        }
+    }
+
+    private void atomicAck(QpContext qp, ByteBuffer b, PacketLayout l, int psn) {
+        SendWqe w = firstPendingReadOrAtomic(qp);
+        if (w == null || w.opcode == WrOpcode.RDMA_READ || w.firstPsn != psn) {
+            return; // a duplicate or stale answer
+        }
+        ackUpTo(qp, Bth.psnAdd(psn, -1));
+        ByteBuffer v = scratch8;
+        v.putLong(0, AtomicAckEth.originalData(b, l.atomicAckEthOffset));
+        if (!MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, 0, v, 0, 8)) {
+            fail(qp, w, WcStatus.LOC_PROT_ERR);
+            return;
+        }
+        w.done = true;
+        w.readPktsReceived = 1;
+        qp.outstandingReadAtomic--;
+        if (Bth.psnDiff(Bth.psnAdd(psn, 1), qp.unackedPsn) > 0) {
+            qp.unackedPsn = Bth.psnAdd(psn, 1);
+        }
+        progress(qp);
+        completeInOrder(qp);
+        if (qp.state == QpState.RTS) {
+            rcSend(qp);
+        }
+    }
+
+    // =====================================================================================
+    // RC receive dispatch and responder
+    // =====================================================================================
+
+    private void rcReceive(DeviceState s, HcaPort port, ByteBuffer b, PacketLayout l) {
+        QpContext qp = s.qps.get(Bth.destQp(b, l.bthOffset));
+        if (qp == null || qp.type != QpType.RC || qp.attrs.port != port.number) {
+            hca.count(Counter.NO_QP_DROPS);
+            return;
+        }
+        if (!pkeyOk(qp, port, b, l)) {
+            return;
+        }
+        QpState st = qp.state;
+        if (l.opcode.isResponse()) {
+            if (st == QpState.RTS || st == QpState.SQD) {
+                rcResponse(qp, b, l);
+            } else {
+                hca.count(Counter.NO_QP_DROPS);
+            }
+        } else if (st == QpState.RTR || st == QpState.RTS || st == QpState.SQD) {
+            rcRequest(qp, b, l);
+        } else {
+            hca.count(Counter.NO_QP_DROPS);
+        }
+    }
+
+    private boolean pkeyOk(QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
+        if (HcaPort.pkeyMatches(Bth.pkey(b, l.bthOffset), port.pkeys.get(qp.attrs.pkeyIndex))) {
+            return true;
+        }
+        port.pkeyViolations.incrementAndGet();
+        hca.count(Counter.PKEY_VIOLATIONS);
+        return false;
+    }
+
+    private void rcRequest(QpContext qp, ByteBuffer b, PacketLayout l) {
+        int psn = Bth.psn(b, l.bthOffset);
+        int d = Bth.psnDiff(psn, qp.expectedPsn);
+        OpCode op = l.opcode;
+        if (d > 0) {
+            if (!qp.sequenceNakSent) {
+                qp.sequenceNakSent = true;
+                qp.ackPending = false;
+                hca.count(Counter.SEQ_NAKS_SENT);
+                sendAck(qp, Aeth.nakSyndrome(Aeth.NAK_PSN_SEQUENCE_ERROR), qp.expectedPsn);
+            }
+            return;
+        }
+        if (d < 0) {
+            duplicate(qp, b, l, psn, op);
+            return;
+        }
+        qp.sequenceNakSent = false;
+        switch (op.kind()) {
+            case SEND -> respondSend(qp, b, l, psn, op);
+            case RDMA_WRITE -> respondWrite(qp, b, l, psn, op);
+            case RDMA_READ_REQUEST -> respondRead(qp, b, l, psn, false);
+            case ATOMIC -> respondAtomic(qp, b, l, psn, op);
+            default -> responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+        }
+    }
+
+    private void duplicate(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
+        hca.count(Counter.DUPLICATES);
+        switch (op.kind()) {
+            case RDMA_READ_REQUEST -> respondRead(qp, b, l, psn, true);
+            case ATOMIC -> {
+                int slot = qp.findAtomic(psn);
+                if (slot >= 0) {
+                    qp.ackPending = false;
+                    sendAtomicAck(qp, psn, qp.atomicResults[slot]);
+                }
+            }
+            default -> scheduleAck(qp, Bth.psnAdd(qp.expectedPsn, -1));
+        }
+    }
+
+    private void scheduleAck(QpContext qp, int psn) {
+        qp.ackPsn = psn;
+        if (!qp.ackPending) {
+            qp.ackPending = true;
+            pendingAcks.add(qp);
+        }
+    }
+
+    /** The request with {@code psn} was executed: expect the next one and acknowledge if asked. */
+    private void accepted(QpContext qp, int psn, ByteBuffer b, PacketLayout l) {
+        qp.expectedPsn = Bth.psnAdd(psn, 1);
+        if (Bth.ackRequest(b, l.bthOffset)) {
+            scheduleAck(qp, psn);
+        }
+    }
+
+    private void rnrNak(QpContext qp, int psn) {
+        hca.count(Counter.RNR_NAKS_SENT);
+        qp.ackPending = false;
+        qp.sequenceNakSent = true; // what follows is dropped silently until the retry
+        sendAck(qp, Aeth.rnrNakSyndrome(qp.attrs.minRnrTimer), psn);
+    }
+
+    /** NAKs {@code psn} and takes the responder's QP to ERR (IBA class C/D responder errors). */
+    private void responderError(QpContext qp, int nakCode, int psn, AsyncEvent event) {
+        qp.ackPending = false;
+        sendAck(qp, Aeth.nakSyndrome(nakCode), psn);
+        enterError(qp, event);
+    }
+
+    private void remoteAccessError(QpContext qp, int psn, String what) {
+        hca.count(Counter.REMOTE_ACCESS_ERRORS);
+        responderError(qp, Aeth.NAK_REMOTE_ACCESS_ERROR, psn, new AsyncEvent(AsyncEventType.QP_FATAL, 0, qp.qpn,
+                "remote access violation: " + what));
+    }
+
+    private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
+            int imm, int sourceQp, int sourceLid, boolean solicited) {
+        pushCqe(qp.recvCq, w.wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, solicited);
+        qp.rqConsumed = qp.rqConsumed + 1;
+    }
+
+    private static boolean receiveQueueEmpty(QpContext qp) {
+        return qp.rqConsumed >= qp.rqProduced; // reads the doorbell record
+    }
+
+    private void respondSend(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
+        if (op.isFirst()) {
+            if (qp.receiveInProgress) {
+                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+                return;
+            }
+            if (receiveQueueEmpty(qp)) {
+                rnrNak(qp, psn);
+                return;
+            }
+            qp.receiveInProgress = true;
+            qp.receiveOffset = 0;
+        } else if (!qp.receiveInProgress) {
+            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+            return;
+        }
+        RecvWqe w = qp.recvSlot(qp.rqConsumed);
+        int len = l.payloadLength;
+        if (qp.receiveOffset + len > w.totalLength) {
+            qp.receiveInProgress = false;
+            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, 0, 0, false);
+            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+            return;
+        }
+        if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount,
+                qp.receiveOffset, b, l.payloadOffset, len)) {
+            qp.receiveInProgress = false;
+            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, 0, 0, false);
+            responderError(qp, Aeth.NAK_REMOTE_OPERATIONAL_ERROR, psn, null);
+            return;
+        }
+        qp.receiveOffset += len;
+        if (op.isLast()) {
+            qp.receiveInProgress = false;
+            boolean imm = op.hasImmediate();
+            completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
+                    imm ? ImmDt.value(b, l.immOffset) : 0, 0, 0, Bth.solicitedEvent(b, l.bthOffset));
+            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+        }
+        accepted(qp, psn, b, l);
+    }
+
+    private void respondWrite(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
+        boolean imm = op.hasImmediate();
+        if (op.isFirst()) {
+            if (qp.writeInProgress) {
+                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+                return;
+            }
+            long va = Reth.virtualAddress(b, l.rethOffset);
+            int rkey = Reth.rkey(b, l.rethOffset);
+            long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
+            if (op.isLast() && imm && receiveQueueEmpty(qp)) {
+                rnrNak(qp, psn);
+                return;
+            }
+            if (len > 0 && ((qp.attrs.accessFlags & AccessFlags.REMOTE_WRITE) == 0
+                    || MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, AccessFlags.REMOTE_WRITE) == null)) {
+                remoteAccessError(qp, psn, "RDMA WRITE of " + len + " bytes at 0x" + Long.toHexString(va)
+                        + " with R_Key 0x" + Integer.toHexString(rkey));
+                return;
+            }
+            qp.writeInProgress = true;
+            qp.writeAddress = va;
+            qp.writeRkey = rkey;
+            qp.writeRemaining = len;
+            qp.writeTotal = len;
+        } else {
+            if (!qp.writeInProgress) {
+                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+                return;
+            }
+            if (op.isLast() && imm && receiveQueueEmpty(qp)) {
+                rnrNak(qp, psn);
+                return;
+            }
+        }
+        int len = l.payloadLength;
+        if (len > qp.writeRemaining || (op.isLast() && len != qp.writeRemaining)) {
+            qp.writeInProgress = false;
+            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+            return;
+        }
+        if (len > 0) {
+            Mpt m = (qp.attrs.accessFlags & AccessFlags.REMOTE_WRITE) == 0 ? null
+                    : MemoryAccess.resolve(qp.device, qp.writeRkey, qp.pd, qp.writeAddress, len, AccessFlags.REMOTE_WRITE);
+            if (m == null) {
+                qp.writeInProgress = false;
+                remoteAccessError(qp, psn, "RDMA WRITE continuation at 0x" + Long.toHexString(qp.writeAddress));
+                return;
+            }
+            m.memory.put(m.offset(qp.writeAddress), b, l.payloadOffset, len);
+            qp.writeAddress += len;
+            qp.writeRemaining -= len;
+        }
+        if (op.isLast()) {
+            qp.writeInProgress = false;
+            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            if (imm) {
+                completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
+                        (int) qp.writeTotal, true, ImmDt.value(b, l.immOffset), 0, 0, Bth.solicitedEvent(b, l.bthOffset));
+            }
+        }
+        accepted(qp, psn, b, l);
+    }
+
+    private void respondRead(QpContext qp, ByteBuffer b, PacketLayout l, int psn, boolean duplicate) {
+        long va = Reth.virtualAddress(b, l.rethOffset);
+        int rkey = Reth.rkey(b, l.rethOffset);
+        long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
+        if (len > Integer.MAX_VALUE) {
+            if (!duplicate) {
+                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+            }
+            return;
+        }
+        if (len > 0 && ((qp.attrs.accessFlags & AccessFlags.REMOTE_READ) == 0
+                || MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, AccessFlags.REMOTE_READ) == null)) {
+            if (!duplicate) {
+                remoteAccessError(qp, psn, "RDMA READ of " + len + " bytes at 0x" + Long.toHexString(va) + " with R_Key 0x"
+                        + Integer.toHexString(rkey));
+            }
+            return;
+        }
+        HcaPort port = qp.device.port(qp.attrs.port);
+        if (port == null) {
+            return;
+        }
+        int mtu = qp.attrs.pathMtu.bytes();
+        int n = Math.max(1, (int) ((len + mtu - 1) / mtu));
+        qp.ackPending = false; // the responses acknowledge everything before them
+        if (!duplicate) {
+            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            qp.expectedPsn = Bth.psnAdd(psn, n);
+        }
+        for (int k = 0; k < n; k++) {
+            OpCode op = n == 1 ? OpCode.RC_RDMA_READ_RESPONSE_ONLY : k == 0 ? OpCode.RC_RDMA_READ_RESPONSE_FIRST
+                    : k == n - 1 ? OpCode.RC_RDMA_READ_RESPONSE_LAST : OpCode.RC_RDMA_READ_RESPONSE_MIDDLE;
+            int plen = (int) Math.min(mtu, len - (long) k * mtu);
+            long at = va + (long) k * mtu;
+            Mpt m = null;
+            if (plen > 0) {
+                m = MemoryAccess.resolve(qp.device, rkey, qp.pd, at, plen, AccessFlags.REMOTE_READ);
+                if (m == null) {
+                    remoteAccessError(qp, Bth.psnAdd(psn, k), "RDMA READ continuation at 0x" + Long.toHexString(at));
+                    return;
+                }
+            }
+            Frame f = hca.frames.acquire();
+            ByteBuffer o = f.buffer();
+            int p = beginLocal(o, port, qp.attrs.destLid, qp.attrs.serviceLevel, op, false, pkeyOf(qp, port),
+                    qp.attrs.destQpn, false, Bth.psnAdd(psn, k));
+            if (op.has(OpCode.Headers.AETH)) {
+                Aeth.write(o, p, Aeth.ackSyndrome(), qp.msn);
+                p += Aeth.BYTES;
+            }
+            if (plen > 0) {
+                o.put(p, m.memory, m.offset(at), plen);
+                p += plen;
+            }
+            transmit(port, f, p);
+        }
+    }
+
+    private void respondAtomic(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
+        long va = AtomicEth.virtualAddress(b, l.atomicEthOffset);
+        int rkey = AtomicEth.rkey(b, l.atomicEthOffset);
+        if ((va & 7) != 0) {
+            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
+            return;
+        }
+        Mpt m = (qp.attrs.accessFlags & AccessFlags.REMOTE_ATOMIC) == 0 ? null
+                : MemoryAccess.resolve(qp.device, rkey, qp.pd, va, 8, AccessFlags.REMOTE_ATOMIC);
+        if (m == null) {
+            remoteAccessError(qp, psn, "atomic at 0x" + Long.toHexString(va) + " with R_Key 0x" + Integer.toHexString(rkey));
+            return;
+        }
+        int at = m.offset(va);
+        long original = m.memory.getLong(at);
+        long operand = AtomicEth.swapOrAdd(b, l.atomicEthOffset);
+        if (op == OpCode.RC_COMPARE_SWAP) {
+            if (original == AtomicEth.compare(b, l.atomicEthOffset)) {
+                m.memory.putLong(at, operand);
+            }
+        } else {
+            m.memory.putLong(at, original + operand);
+        }
+        qp.rememberAtomic(psn, original);
+        qp.msn = (qp.msn + 1) & 0xFFFFFF;
+        qp.expectedPsn = Bth.psnAdd(psn, 1);
+        qp.ackPending = false;
+        sendAtomicAck(qp, psn, original);
+    }
+
+    // =====================================================================================
+    // UD
+    // =====================================================================================
+
+    private void udSend(QpContext qp) {
+        HcaPort port = qp.device.port(qp.attrs.port);
+        if (port == null) {
+            return;
+        }
+        int burst = 0;
+        while (qp.state == QpState.RTS && qp.sendIndex < qp.sqProduced) {
+            if (burst++ >= tuning.sendBurstPackets()) {
+                hca.engine.ring(qp);
+                return;
+            }
+            SendWqe w = qp.sendSlot(qp.sendIndex);
+            w.started = true;
+            WcStatus err = w.totalLength > port.mtu.bytes() ? WcStatus.LOC_LEN_ERR : checkLocal(qp, w);
+            if (err == null && !sendDatagram(qp, port, w)) {
+                err = WcStatus.LOC_PROT_ERR;
+            }
+            w.error = err;
+            w.done = true;
+            qp.sendIndex++;
+            completeInOrder(qp);
+        }
+    }
+
+    private Gid multicastGid(DeviceState s, int mlid) {
+        MgmEntry e = s.mgm[mlid - Lrh.MULTICAST_LID_FIRST];
+        if (e != null) {
+            return e.gid();
+        }
+        Gid g = hca.fabric.multicastGid(mlid);
+        // no group known: an IPoIB-style link-local multicast GID naming the MLID
+        return g != null ? g : new Gid(0xFF12401BFFFF0000L, mlid);
+    }
+
+    private boolean sendDatagram(QpContext qp, HcaPort port, SendWqe w) {
+        DeviceState s = qp.device;
+        boolean multicast = Lrh.isMulticast(w.destLid);
+        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM;
+        OpCode op = imm ? OpCode.UD_SEND_ONLY_WITH_IMMEDIATE : OpCode.UD_SEND_ONLY;
+        Frame f = hca.frames.acquire();
+        ByteBuffer b = f.buffer();
+        int p;
+        if (multicast) {
+            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_GLOBAL, w.destLid, 0, port.lid);
+            Gid dgid = multicastGid(s, w.destLid);
+            Grh.write(b, Lrh.BYTES, 0, 0, 0, 0, Gid.LINK_LOCAL_PREFIX, hca.config.portGuid(port.number), dgid.prefix(),
+                    dgid.interfaceId());
+            p = Lrh.BYTES + Grh.BYTES;
+        } else {
+            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, w.destLid, 0, port.lid);
+            p = Lrh.BYTES;
+        }
+        Bth.write(b, p, op.code(), w.solicited, true, 0, 0, pkeyOf(qp, port), multicast ? Bth.MULTICAST_QPN : w.remoteQpn,
+                false, qp.nextPsn);
+        qp.nextPsn = Bth.psnAdd(qp.nextPsn, 1);
+        p += Bth.BYTES;
+        int qkey = (w.remoteQkey & 0x80000000) != 0 ? qp.attrs.qkey : w.remoteQkey;
+        Deth.write(b, p, qkey, qp.qpn);
+        p += Deth.BYTES;
+        if (imm) {
+            ImmDt.write(b, p, w.immediate);
+            p += ImmDt.BYTES;
+        }
+        int len = w.totalLength;
+        if (len > 0) {
+            if (w.isInline) {
+                b.put(p, w.inline, 0, len);
+            } else if (!MemoryAccess.gather(s, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, 0, b, p, len)) {
+                f.release();
+                return false;
+            }
+            p += len;
+        }
+        f.setLength(codec.finish(b, 0, p));
+        if (multicast && s.mgm[w.destLid - Lrh.MULTICAST_LID_FIRST] != null) {
+            // HCA loopback: the switch never sends a packet back out of the port it came in on
+            Frame copy = hca.frames.acquire().copyFrom(f);
+            copy.setTag(port.number);
+            hca.engine.receive(copy);
+        }
+        FabricPort fp = port.fabricPort;
+        if (fp == null) {
+            f.release();
+        } else {
+            hca.packetsSent.incrementAndGet();
+            fp.send(f);
+        }
+        return true;
+    }
+
+    private void udReceive(DeviceState s, HcaPort port, ByteBuffer b, PacketLayout l) {
+        int dlid = Lrh.dlid(b, l.lrhOffset);
+        if (Lrh.isMulticast(dlid)) {
+            MgmEntry e = s.mgm[dlid - Lrh.MULTICAST_LID_FIRST];
+            if (e == null) {
+                hca.count(Counter.NO_QP_DROPS);
+                return;
+            }
+            for (int qpn : e.qpns()) {
+                QpContext qp = s.qps.get(qpn);
+                if (qp != null && qp.attrs.port == port.number) {
+                    deliverDatagram(qp, port, b, l);
+                }
+            }
+        } else {
+            QpContext qp = s.qps.get(Bth.destQp(b, l.bthOffset));
+            if (qp == null || qp.attrs.port != port.number) {
+                hca.count(Counter.NO_QP_DROPS);
+                return;
+            }
+            deliverDatagram(qp, port, b, l);
+        }
+    }
+
+    private void deliverDatagram(QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
+        QpState st = qp.state;
+        if (qp.type != QpType.UD || (st != QpState.RTR && st != QpState.RTS && st != QpState.SQD
+                && st != QpState.SQE)) {
+            hca.count(Counter.NO_QP_DROPS);
+            return;
+        }
+        if (!pkeyOk(qp, port, b, l)) {
+            return;
+        }
+        if (Deth.qkey(b, l.dethOffset) != qp.attrs.qkey) {
+            port.qkeyViolations.incrementAndGet();
+            hca.count(Counter.QKEY_VIOLATIONS);
+            return;
+        }
+        if (receiveQueueEmpty(qp)) {
+            hca.count(Counter.UD_NO_RECEIVE);
+            return;
+        }
+        RecvWqe w = qp.recvSlot(qp.rqConsumed);
+        int len = l.payloadLength;
+        int srcQp = Deth.srcQp(b, l.dethOffset);
+        int srcLid = Lrh.slid(b, l.lrhOffset);
+        if (Grh.BYTES + len > w.totalLength) {
+            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, false);
+            enterError(qp, null);
+            return;
+        }
+        boolean ok = l.grhOffset < 0 || MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys,
+                w.sgeCount, 0, b, l.grhOffset, Grh.BYTES);
+        if (ok && len > 0) {
+            ok = MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, Grh.BYTES, b,
+                    l.payloadOffset, len);
+        }
+        if (!ok) {
+            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, false);
+            enterError(qp, null);
+            return;
+        }
+        boolean imm = l.opcode.hasImmediate();
+        completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, Grh.BYTES + len, imm, imm ? ImmDt.value(b, l.immOffset) : 0,
+                srcQp, srcLid, Bth.solicitedEvent(b, l.bthOffset));
+    }
+}

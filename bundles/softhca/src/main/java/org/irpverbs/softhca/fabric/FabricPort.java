@@ -1,0 +1,62 @@
+package org.irpverbs.softhca.fabric;
+
+import org.irpverbs.softhca.wire.Gid;
+import org.irpverbs.verbs.Mtu;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * One HCA port cabled to the fabric's switch. The HCA sends whole packets through
+ * {@link #send(Frame)} and receives them through the {@link FrameReceiver} it attached with.
+ *
+ * <p>Thread-safe; no method blocks.
+ */
+@ProviderType
+public interface FabricPort {
+    /** The name given at attach, e.g. "hca0/1". */
+    String name();
+
+    long guid();
+
+    /** The port's unicast LID, 0 if none is assigned. */
+    int lid();
+
+    /**
+     * Assigns a LID (as a subnet manager would).
+     *
+     * @throws IllegalArgumentException if the LID is not 0 or 1..0xBFFF, or another port has it
+     */
+    void setLid(int lid);
+
+    Mtu mtu();
+
+    /** Packets whose payload exceeds the MTU are dropped and counted. */
+    void setMtu(Mtu mtu);
+
+    boolean isLinkUp();
+
+    /** Takes the link up or down; the receiver is told. A down link drops every packet it would carry. */
+    void setLinkUp(boolean up);
+
+    /**
+     * Sends a packet; the fabric owns {@code frame} from now on (it is released when dropped or
+     * delivered and consumed). Never blocks.
+     *
+     * @return false if the port itself discarded it (detached, link down, over its MTU, malformed)
+     */
+    boolean send(Frame frame);
+
+    /** Joins multicast group {@code mlid} (0xC000..0xFFFE), recording its MGID if given. */
+    void join(int mlid, Gid mgid);
+
+    void leave(int mlid);
+
+    /** Counts a packet the receiver rejected (bad ICRC, malformed) in PortRcvErrors. */
+    void countReceiveError();
+
+    PortCounters counters();
+
+    boolean isAttached();
+
+    /** Leaves the fabric: the LID is free again and every multicast group is left. Idempotent. */
+    void detach();
+}

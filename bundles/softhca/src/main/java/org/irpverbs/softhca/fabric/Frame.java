@@ -1,0 +1,97 @@
+package org.irpverbs.softhca.fabric;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A buffer holding one packet, lent from a {@link FramePool} and passed by ownership: from the
+ * sending engine to its port, from the fabric to the receiving port's {@link FrameReceiver}, and
+ * back to its pool by {@link #release()} from whoever holds it last. The packet occupies bytes
+ * {@code [0, length())} of {@link #buffer()} (big-endian), LRH first.
+ *
+ * <p>Not thread-safe while owned: one owner at a time uses it; handing it over (through a
+ * {@link FrameQueue} or a call) publishes its contents. {@link #release()} is safe from any thread
+ * and detects a second release.
+ */
+public final class Frame {
+    private static final int FREE = 0;
+    private static final int IN_USE = 1;
+
+    private final ByteBuffer buffer;
+    private final FramePool pool;
+    private final AtomicInteger state = new AtomicInteger(FREE);
+    /** Link for the pool's free stack and for {@link FrameQueue}; a frame is in at most one. */
+    volatile Frame next;
+    private int length;
+    private int tag;
+
+    Frame(FramePool pool, int capacity, boolean direct) {
+        this.pool = pool;
+        this.buffer = (direct ? ByteBuffer.allocateDirect(capacity) : ByteBuffer.allocate(capacity))
+                .order(ByteOrder.BIG_ENDIAN);
+    }
+
+    /** The whole buffer; the packet is at {@code [0, length())}. Use absolute gets and puts. */
+    public ByteBuffer buffer() {
+        return buffer;
+    }
+
+    public int capacity() {
+        return buffer.capacity();
+    }
+
+    /** Bytes of the packet (LRH to ICRC). */
+    public int length() {
+        return length;
+    }
+
+    /**
+     * @throws IllegalArgumentException if outside {@code 0..capacity()}
+     */
+    public Frame setLength(int length) {
+        if (length < 0 || length > buffer.capacity()) {
+            throw new IllegalArgumentException("frame length must be 0.." + buffer.capacity() + ", was " + length);
+        }
+        this.length = length;
+        return this;
+    }
+
+    /** A value for the current owner, e.g. the port number a receiver took the frame from. */
+    public int tag() {
+        return tag;
+    }
+
+    public Frame setTag(int tag) {
+        this.tag = tag;
+        return this;
+    }
+
+    /** Copies {@code other}'s packet into this frame. */
+    public Frame copyFrom(Frame other) {
+        buffer.put(0, other.buffer, 0, other.length);
+        length = other.length;
+        tag = other.tag;
+        return this;
+    }
+
+    /**
+     * Gives the frame back to its pool. Call exactly once per acquisition.
+     *
+     * @throws IllegalStateException if the frame was already released (a bug in the caller)
+     */
+    public void release() {
+        if (!state.compareAndSet(IN_USE, FREE)) {
+            throw new IllegalStateException("frame released twice");
+        }
+        if (pool != null) {
+            pool.recycle(this);
+        }
+    }
+
+    void markInUse() {
+        state.set(IN_USE);
+        length = 0;
+        tag = 0;
+    }
+}

@@ -1,0 +1,21 @@
+package org.irpverbs.softhca.fabric;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * The receiving side of a port: what the fabric calls to deliver a packet. Called on the sender's
+ * thread (the sending HCA's engine, or a transport's receive thread), possibly at DISPATCH, so it
+ * must not block: a soft HCA queues the frame for its own engine and returns.
+ */
+@ConsumerType
+public interface FrameReceiver {
+    /**
+     * A packet for this port. The receiver owns {@code frame} from now on and must
+     * {@link Frame#release()} it when done (at once if it drops it).
+     */
+    void receive(FabricPort port, Frame frame);
+
+    /** The port's link went up or down (the port may still be attached). Must not block. */
+    default void linkStateChanged(FabricPort port, boolean up) {
+    }
+}

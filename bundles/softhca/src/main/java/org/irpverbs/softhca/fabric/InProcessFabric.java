@@ -1,0 +1,474 @@
+package org.irpverbs.softhca.fabric;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.irpverbs.irp.SpinLock;
+import org.irpverbs.softhca.wire.Lrh;
+import org.irpverbs.softhca.wire.Gid;
+import org.irpverbs.softhca.wire.PacketCodec;
+import org.irpverbs.verbs.Mtu;
+
+/**
+ * The in-process fabric: one switch with a linear forwarding table indexed by LID (what a subnet
+ * manager would program; here attach fills it) and a multicast forwarding table indexed by MLID.
+ * Forwarding runs on the sender's thread and ends in the receiving port's {@link FrameReceiver},
+ * which only queues the frame; nothing is copied for unicast (ownership of the frame moves), and
+ * multicast copies once per member into frames from the fabric's own pool.
+ *
+ * <p>Order: packets from one port to another arrive in the order sent, as on an IB path. Drops:
+ * detached or down sender (its PortXmitDiscards), packet over the sender's MTU (PortXmitDiscards),
+ * unknown DLID (switch unknownDlidDrops), receiver's link down (switch linkDownDrops and the
+ * receiver's PortXmitDiscards as its switch port would count them), packet over the receiver's MTU
+ * (switch mtuDrops and the receiver's PortRcvErrors).
+ *
+ * <p>Simplified (design.md section 11): one switch, no virtual lanes or credit-based flow control
+ * (a receiver that cannot keep up drops, where a real link would back-pressure), no link training.
+ *
+ * <p>Thread-safe. Lookups on the forwarding path are lock-free; topology changes (attach, detach,
+ * join, leave, LID changes) take a spin lock for a few array writes. No method blocks.
+ */
+public final class InProcessFabric implements Fabric {
+    private static final int MCAST_SLOTS = Lrh.MULTICAST_LID_LAST - Lrh.MULTICAST_LID_FIRST + 1;
+    private static final int FORWARDED = 0;
+    private static final int UNKNOWN_DLID = 1;
+    private static final int LINK_DOWN = 2;
+    private static final int MTU_DROPS = 3;
+    private static final int MCAST_NO_MEMBERS = 4;
+    private static final int FROM_TRANSPORTS = 5;
+
+    private final String name;
+    private final AtomicReferenceArray<Port> byLid = new AtomicReferenceArray<>(Lrh.MULTICAST_LID_FIRST);
+    private final AtomicReferenceArray<Port[]> multicast = new AtomicReferenceArray<>(MCAST_SLOTS);
+    private final AtomicReferenceArray<Gid> multicastGids = new AtomicReferenceArray<>(MCAST_SLOTS);
+    private final SpinLock topology = new SpinLock();
+    private volatile Port[] ports = new Port[0];
+    private volatile FabricTransport[] transports = new FabricTransport[0];
+    private final AtomicLongArray switchCounters = new AtomicLongArray(6);
+    private final FramePool copies = new FramePool(4096 + PacketCodec.MAX_HEADER_BYTES + 8);
+    private final FabricIngress ingress = this::deliverFromTransport;
+
+    /** A fabric named "fabric". */
+    public InProcessFabric() {
+        this("fabric");
+    }
+
+    public InProcessFabric(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public FabricPort attach(String portName, long guid, int lid, Mtu mtu, FrameReceiver receiver) {
+        if (receiver == null || mtu == null) {
+            throw new IllegalArgumentException("a port needs a receiver and an MTU");
+        }
+        checkLid(lid);
+        Port p = new Port(portName, guid, mtu, receiver);
+        topology.lock();
+        try {
+            if (lid != 0 && byLid.get(lid) != null) {
+                throw new IllegalArgumentException("LID 0x" + Integer.toHexString(lid) + " is already used by port "
+                        + byLid.get(lid).name + " on fabric " + name);
+            }
+            p.lid = lid;
+            if (lid != 0) {
+                byLid.set(lid, p);
+            }
+            Port[] next = Arrays.copyOf(ports, ports.length + 1);
+            next[ports.length] = p;
+            ports = next;
+        } finally {
+            topology.unlock();
+        }
+        return p;
+    }
+
+    private static void checkLid(int lid) {
+        if (lid != 0 && !Lrh.isUnicast(lid)) {
+            throw new IllegalArgumentException("a port's LID must be 0 (none) or 1..0xBFFF, was 0x" + Integer.toHexString(lid));
+        }
+    }
+
+    private static int mcastSlot(int mlid) {
+        if (!Lrh.isMulticast(mlid)) {
+            throw new IllegalArgumentException("a multicast LID must be 0xC000..0xFFFE, was 0x" + Integer.toHexString(mlid));
+        }
+        return mlid - Lrh.MULTICAST_LID_FIRST;
+    }
+
+    @Override
+    public List<FabricPort> ports() {
+        return List.of(ports);
+    }
+
+    @Override
+    public FabricPort port(int lid) {
+        return Lrh.isUnicast(lid) ? byLid.get(lid) : null;
+    }
+
+    @Override
+    public List<FabricPort> multicastMembers(int mlid) {
+        Port[] members = multicast.get(mcastSlot(mlid));
+        return members == null ? List.of() : List.of(members);
+    }
+
+    @Override
+    public Gid multicastGid(int mlid) {
+        return multicastGids.get(mcastSlot(mlid));
+    }
+
+    @Override
+    public SwitchCounters switchCounters() {
+        return new SwitchCounters(switchCounters.get(FORWARDED), switchCounters.get(UNKNOWN_DLID),
+                switchCounters.get(LINK_DOWN), switchCounters.get(MTU_DROPS), switchCounters.get(MCAST_NO_MEMBERS),
+                switchCounters.get(FROM_TRANSPORTS));
+    }
+
+    @Override
+    public void addTransport(FabricTransport transport) {
+        topology.lock();
+        try {
+            FabricTransport[] next = Arrays.copyOf(transports, transports.length + 1);
+            next[transports.length] = transport;
+            transports = next;
+        } finally {
+            topology.unlock();
+        }
+        transport.open(ingress);
+    }
+
+    @Override
+    public void removeTransport(FabricTransport transport) {
+        boolean removed = false;
+        topology.lock();
+        try {
+            List<FabricTransport> next = new ArrayList<>(Arrays.asList(transports));
+            removed = next.remove(transport);
+            transports = next.toArray(new FabricTransport[0]);
+        } finally {
+            topology.unlock();
+        }
+        if (removed) {
+            transport.close();
+        }
+    }
+
+    /**
+     * Takes every link down (receivers are told), detaches every port and closes the transports:
+     * what the fabric service does when it goes away.
+     */
+    public void close() {
+        for (Port p : ports) {
+            p.setLinkUp(false);
+            p.detach();
+        }
+        for (FabricTransport t : transports) {
+            removeTransport(t);
+        }
+    }
+
+    // ---- forwarding ----
+
+    private void forward(Port from, Frame frame) {
+        ByteBuffer b = frame.buffer();
+        int length = frame.length();
+        int payload = PacketCodec.payloadLength(b, 0, length);
+        int dlid = length >= Lrh.BYTES ? Lrh.dlid(b, 0) : 0;
+        if (Lrh.isUnicast(dlid)) {
+            Port to = byLid.get(dlid);
+            if (to != null) {
+                deliver(to, frame, payload);
+                return;
+            }
+            for (FabricTransport t : transports) {
+                if (t.reaches(dlid)) {
+                    switchCounters.incrementAndGet(FORWARDED);
+                    t.transmit(frame, dlid);
+                    return;
+                }
+            }
+            switchCounters.incrementAndGet(UNKNOWN_DLID);
+            frame.release();
+        } else if (Lrh.isMulticast(dlid)) {
+            Port[] members = multicast.get(dlid - Lrh.MULTICAST_LID_FIRST);
+            int copiesSent = 0;
+            if (members != null) {
+                for (Port m : members) {
+                    if (m != from) {
+                        deliver(m, copies.acquire().copyFrom(frame), payload);
+                        copiesSent++;
+                    }
+                }
+            }
+            if (from != null) {
+                for (FabricTransport t : transports) {
+                    switchCounters.incrementAndGet(FORWARDED);
+                    t.transmit(copies.acquire().copyFrom(frame), dlid);
+                    copiesSent++;
+                }
+            }
+            if (copiesSent == 0) {
+                switchCounters.incrementAndGet(MCAST_NO_MEMBERS);
+            }
+            frame.release();
+        } else {
+            switchCounters.incrementAndGet(UNKNOWN_DLID);
+            frame.release();
+        }
+    }
+
+    private void deliver(Port to, Frame frame, int payload) {
+        if (!to.attached) {
+            switchCounters.incrementAndGet(UNKNOWN_DLID);
+            frame.release();
+            return;
+        }
+        if (!to.linkUp) {
+            switchCounters.incrementAndGet(LINK_DOWN);
+            to.counters.incrementAndGet(Port.XMIT_DISCARDS);
+            frame.release();
+            return;
+        }
+        if (payload > to.mtu.bytes()) {
+            switchCounters.incrementAndGet(MTU_DROPS);
+            to.counters.incrementAndGet(Port.RCV_ERRORS);
+            frame.release();
+            return;
+        }
+        to.counters.incrementAndGet(Port.RCV_PKTS);
+        to.counters.addAndGet(Port.RCV_DATA, frame.length() >>> 2);
+        switchCounters.incrementAndGet(FORWARDED);
+        to.receiver.receive(to, frame);
+    }
+
+    private void deliverFromTransport(Frame frame) {
+        switchCounters.incrementAndGet(FROM_TRANSPORTS);
+        ByteBuffer b = frame.buffer();
+        int length = frame.length();
+        int dlid = length >= Lrh.BYTES ? Lrh.dlid(b, 0) : 0;
+        if (Lrh.isUnicast(dlid)) {
+            Port to = byLid.get(dlid);
+            if (to == null) {
+                switchCounters.incrementAndGet(UNKNOWN_DLID);
+                frame.release();
+            } else {
+                deliver(to, frame, PacketCodec.payloadLength(b, 0, length));
+            }
+        } else {
+            // multicast from outside: to every local member, never back to a transport
+            forward(null, frame);
+        }
+    }
+
+    /** One attached port. */
+    private final class Port implements FabricPort {
+        static final int XMIT_DATA = 0;
+        static final int RCV_DATA = 1;
+        static final int XMIT_PKTS = 2;
+        static final int RCV_PKTS = 3;
+        static final int XMIT_DISCARDS = 4;
+        static final int RCV_ERRORS = 5;
+
+        final String name;
+        final long guid;
+        final FrameReceiver receiver;
+        final AtomicLongArray counters = new AtomicLongArray(6);
+        /** Multicast slots joined; guarded by the topology lock. */
+        final List<Integer> joined = new ArrayList<>();
+        volatile int lid;
+        volatile Mtu mtu;
+        volatile boolean linkUp = true;
+        volatile boolean attached = true;
+
+        Port(String name, long guid, Mtu mtu, FrameReceiver receiver) {
+            this.name = name;
+            this.guid = guid;
+            this.mtu = mtu;
+            this.receiver = receiver;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public long guid() {
+            return guid;
+        }
+
+        @Override
+        public int lid() {
+            return lid;
+        }
+
+        @Override
+        public void setLid(int newLid) {
+            checkLid(newLid);
+            topology.lock();
+            try {
+                if (newLid != 0 && byLid.get(newLid) != null && byLid.get(newLid) != this) {
+                    throw new IllegalArgumentException("LID 0x" + Integer.toHexString(newLid) + " is already used by port "
+                            + byLid.get(newLid).name);
+                }
+                if (!attached) {
+                    throw new IllegalStateException("port " + name + " is detached");
+                }
+                if (lid != 0) {
+                    byLid.compareAndSet(lid, this, null);
+                }
+                lid = newLid;
+                if (newLid != 0) {
+                    byLid.set(newLid, this);
+                }
+            } finally {
+                topology.unlock();
+            }
+        }
+
+        @Override
+        public Mtu mtu() {
+            return mtu;
+        }
+
+        @Override
+        public void setMtu(Mtu newMtu) {
+            if (newMtu == null) {
+                throw new IllegalArgumentException("MTU is required");
+            }
+            mtu = newMtu;
+        }
+
+        @Override
+        public boolean isLinkUp() {
+            return linkUp;
+        }
+
+        @Override
+        public void setLinkUp(boolean up) {
+            if (linkUp != up) {
+                linkUp = up;
+                receiver.linkStateChanged(this, up);
+            }
+        }
+
+        @Override
+        public boolean send(Frame frame) {
+            int length = frame.length();
+            if (!attached || !linkUp || length < PacketCodec.MIN_PACKET_BYTES
+                    || PacketCodec.payloadLength(frame.buffer(), 0, length) > mtu.bytes()) {
+                counters.incrementAndGet(XMIT_DISCARDS);
+                frame.release();
+                return false;
+            }
+            counters.incrementAndGet(XMIT_PKTS);
+            counters.addAndGet(XMIT_DATA, length >>> 2);
+            forward(this, frame);
+            return true;
+        }
+
+        @Override
+        public void join(int mlid, Gid mgid) {
+            int slot = mcastSlot(mlid);
+            topology.lock();
+            try {
+                if (!attached) {
+                    throw new IllegalStateException("port " + name + " is detached");
+                }
+                Port[] members = multicast.get(slot);
+                if (members == null) {
+                    multicast.set(slot, new Port[] {this});
+                } else if (!Arrays.asList(members).contains(this)) {
+                    Port[] next = Arrays.copyOf(members, members.length + 1);
+                    next[members.length] = this;
+                    multicast.set(slot, next);
+                }
+                if (!joined.contains(slot)) {
+                    joined.add(slot);
+                }
+                if (mgid != null) {
+                    multicastGids.set(slot, mgid);
+                }
+            } finally {
+                topology.unlock();
+            }
+        }
+
+        @Override
+        public void leave(int mlid) {
+            int slot = mcastSlot(mlid);
+            topology.lock();
+            try {
+                leaveLocked(slot);
+            } finally {
+                topology.unlock();
+            }
+        }
+
+        private void leaveLocked(int slot) {
+            Port[] members = multicast.get(slot);
+            if (members == null) {
+                return;
+            }
+            joined.remove(Integer.valueOf(slot));
+            List<Port> next = new ArrayList<>(Arrays.asList(members));
+            if (next.remove(this)) {
+                multicast.set(slot, next.isEmpty() ? null : next.toArray(new Port[0]));
+                if (next.isEmpty()) {
+                    multicastGids.set(slot, null);
+                }
+            }
+        }
+
+        @Override
+        public void countReceiveError() {
+            counters.incrementAndGet(RCV_ERRORS);
+        }
+
+        @Override
+        public PortCounters counters() {
+            return new PortCounters(counters.get(XMIT_DATA), counters.get(RCV_DATA), counters.get(XMIT_PKTS),
+                    counters.get(RCV_PKTS), counters.get(XMIT_DISCARDS), counters.get(RCV_ERRORS));
+        }
+
+        @Override
+        public boolean isAttached() {
+            return attached;
+        }
+
+        @Override
+        public void detach() {
+            topology.lock();
+            try {
+                if (!attached) {
+                    return;
+                }
+                attached = false;
+                if (lid != 0) {
+                    byLid.compareAndSet(lid, this, null);
+                }
+                for (Integer slot : new ArrayList<>(joined)) {
+                    leaveLocked(slot);
+                }
+                List<Port> next = new ArrayList<>(Arrays.asList(ports));
+                next.remove(this);
+                ports = next.toArray(new Port[0]);
+            } finally {
+                topology.unlock();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return name + " (LID 0x" + Integer.toHexString(lid) + ", " + mtu + (linkUp ? ", up" : ", down") + ")";
+        }
+    }
+}

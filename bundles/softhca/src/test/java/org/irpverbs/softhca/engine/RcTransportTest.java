@@ -1,0 +1,492 @@
+package org.irpverbs.softhca.engine;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertSame;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.irpverbs.irp.NtStatus;
+import org.irpverbs.softhca.Command;
+import org.irpverbs.softhca.Opcode;
+import org.irpverbs.verbs.AccessFlags;
+import org.irpverbs.verbs.QpState;
+import org.irpverbs.verbs.ReceiveWorkRequest;
+import org.irpverbs.verbs.SendFlags;
+import org.irpverbs.verbs.SendWorkRequest;
+import org.irpverbs.verbs.WcOpcode;
+import org.irpverbs.verbs.WcStatus;
+import org.irpverbs.verbs.WorkCompletion;
+import org.irpverbs.verbs.WrOpcode;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * Reliable connected transport between a Tavor-mode MT23108 ("a", LID 1) and a mem-free MT25208
+ * ("b", LID 2): every operation, multi-packet messages, PSN wrap, RNR, retries and recovery.
+ */
+public class RcTransportTest extends EngineTestBase {
+    static final int CQ = 1;
+    static final int QA = 0x10;
+    static final int QB = 0x20;
+
+    TestHca a;
+    TestHca b;
+    TestHca.Region aBuf;
+    TestHca.Region bBuf;
+
+    @Before
+    public void connect() {
+        a = tavor("a", 1);
+        b = memFree("b", 2);
+        a.cq(CQ, 256);
+        b.cq(CQ, 256);
+        aBuf = a.region(256 * 1024, TestHca.ALL);
+        bBuf = b.region(256 * 1024, TestHca.ALL);
+    }
+
+    void pair(TestHca.RcOptions o) {
+        pair(o, true);
+    }
+
+    void pair(TestHca.RcOptions o, boolean signalAll) {
+        a.rcQp(QA, CQ, TestHca.ALL, 64, signalAll);
+        b.rcQp(QB, CQ, TestHca.ALL, 64, signalAll);
+        a.connect(QA, b, QB, o);
+    }
+
+    static void fill(ByteBuffer m, int from, int len, int seed) {
+        for (int i = 0; i < len; i++) {
+            m.put(from + i, (byte) (seed + i * 31 + (i >>> 8)));
+        }
+    }
+
+    static void assertBytes(ByteBuffer expected, int eFrom, ByteBuffer actual, int aFrom, int len) {
+        for (int i = 0; i < len; i++) {
+            if (expected.get(eFrom + i) != actual.get(aFrom + i)) {
+                throw new AssertionError("byte " + i + " of " + len + " differs: " + expected.get(eFrom + i) + " vs "
+                        + actual.get(aFrom + i));
+            }
+        }
+    }
+
+    void postRecv(TestHca t, int qpn, long wrId, TestHca.Region r, int offset, int len) {
+        ReceiveWorkRequest rr = new ReceiveWorkRequest();
+        rr.wrId = wrId;
+        rr.sgl.add(r.va() + offset, len, r.lkey());
+        assertEquals(NtStatus.SUCCESS, t.hw.dataPath().postReceive(qpn, rr));
+    }
+
+    SendWorkRequest wr(long id, WrOpcode op, TestHca.Region local, int offset, int len) {
+        SendWorkRequest s = new SendWorkRequest();
+        s.wrId = id;
+        s.opcode = op;
+        if (len > 0 || op == WrOpcode.ATOMIC_CMP_AND_SWP || op == WrOpcode.ATOMIC_FETCH_AND_ADD) {
+            s.sgl.add(local.va() + offset, len, local.lkey());
+        }
+        return s;
+    }
+
+    void post(TestHca t, int qpn, SendWorkRequest s) {
+        assertEquals(NtStatus.SUCCESS, t.hw.dataPath().postSend(qpn, s, 0));
+    }
+
+    static WorkCompletion one(List<WorkCompletion> got) {
+        assertEquals(got.toString(), 1, got.size());
+        return got.get(0);
+    }
+
+    @Test
+    public void sendAndSendWithImmediate() {
+        pair(TestHca.RcOptions.defaults());
+        fill(aBuf.memory(), 0, 100, 1);
+        postRecv(b, QB, 7, bBuf, 0, 4096);
+        postRecv(b, QB, 8, bBuf, 4096, 4096);
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, 100));
+        SendWorkRequest imm = wr(2, WrOpcode.SEND_WITH_IMM, aBuf, 0, 10);
+        imm.immediateData = 0xCAFE0001;
+        imm.flags = SendFlags.SOLICITED;
+        post(a, QA, imm);
+        List<WorkCompletion> sent = a.poll(CQ, 2);
+        assertEquals(2, sent.size());
+        assertEquals(1, sent.get(0).wrId);
+        assertSame(WcStatus.SUCCESS, sent.get(0).status);
+        assertSame(WcOpcode.SEND, sent.get(0).opcode);
+        List<WorkCompletion> got = b.poll(CQ, 2);
+        assertEquals(2, got.size());
+        WorkCompletion r1 = got.get(0);
+        assertEquals(7, r1.wrId);
+        assertSame(WcOpcode.RECV, r1.opcode);
+        assertSame(WcStatus.SUCCESS, r1.status);
+        assertEquals(100, r1.byteLength);
+        assertFalse(r1.hasImmediate);
+        assertEquals(QB, r1.qpNumber);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, 100);
+        WorkCompletion r2 = got.get(1);
+        assertEquals(8, r2.wrId);
+        assertTrue(r2.hasImmediate);
+        assertEquals(0xCAFE0001, r2.immediateData);
+        assertEquals(10, r2.byteLength);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 4096, 10);
+        assertTrue(a.hw.statistics().packetsSent() >= 2);
+        assertTrue(b.hw.statistics().packetsReceived() >= 2);
+        assertTrue(a.hw.statistics().doorbells() >= 2);
+        assertTrue(b.hw.statistics().doorbells() >= 2);
+    }
+
+    @Test
+    public void rdmaWriteAndWriteWithImmediate() {
+        pair(TestHca.RcOptions.defaults());
+        fill(aBuf.memory(), 0, 3000, 9);
+        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, 3000);
+        w.remoteAddress = bBuf.va() + 100;
+        w.rkey = bBuf.rkey();
+        post(a, QA, w);
+        WorkCompletion wc = one(a.poll(CQ, 1));
+        assertSame(WcStatus.SUCCESS, wc.status);
+        assertSame(WcOpcode.RDMA_WRITE, wc.opcode);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 100, 3000);
+        b.assertNoCompletion(CQ, 20); // a plain write consumes no receive
+
+        postRecv(b, QB, 55, bBuf, 200_000, 16);
+        SendWorkRequest wi = wr(2, WrOpcode.RDMA_WRITE_WITH_IMM, aBuf, 0, 5000);
+        wi.remoteAddress = bBuf.va() + 10_000;
+        wi.rkey = bBuf.rkey();
+        wi.immediateData = 77;
+        post(a, QA, wi);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        WorkCompletion r = one(b.poll(CQ, 1));
+        assertSame(WcOpcode.RECV_RDMA_WITH_IMM, r.opcode);
+        assertEquals(55, r.wrId);
+        assertEquals(5000, r.byteLength);
+        assertEquals(77, r.immediateData);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 10_000, 5000);
+    }
+
+    @Test
+    public void rdmaRead() {
+        pair(TestHca.RcOptions.defaults());
+        fill(bBuf.memory(), 50_000, 7000, 3);
+        SendWorkRequest rd = wr(1, WrOpcode.RDMA_READ, aBuf, 1000, 7000);
+        rd.remoteAddress = bBuf.va() + 50_000;
+        rd.rkey = bBuf.rkey();
+        post(a, QA, rd);
+        WorkCompletion wc = one(a.poll(CQ, 1));
+        assertSame(WcStatus.SUCCESS, wc.status);
+        assertSame(WcOpcode.RDMA_READ, wc.opcode);
+        assertEquals(7000, wc.byteLength);
+        assertBytes(bBuf.memory(), 50_000, aBuf.memory(), 1000, 7000);
+    }
+
+    @Test
+    public void atomicsReturnTheOriginalValue() {
+        pair(TestHca.RcOptions.defaults());
+        bBuf.memory().putLong(64, 100);
+        SendWorkRequest fa = wr(1, WrOpcode.ATOMIC_FETCH_AND_ADD, aBuf, 0, 8);
+        fa.remoteAddress = bBuf.va() + 64;
+        fa.rkey = bBuf.rkey();
+        fa.compareAdd = 5;
+        post(a, QA, fa);
+        WorkCompletion wc = one(a.poll(CQ, 1));
+        assertSame(WcStatus.SUCCESS, wc.status);
+        assertSame(WcOpcode.FETCH_ADD, wc.opcode);
+        assertEquals(100, aBuf.memory().getLong(0));
+        assertEquals(105, bBuf.memory().getLong(64));
+
+        SendWorkRequest cs = wr(2, WrOpcode.ATOMIC_CMP_AND_SWP, aBuf, 8, 8);
+        cs.remoteAddress = bBuf.va() + 64;
+        cs.rkey = bBuf.rkey();
+        cs.compareAdd = 105;
+        cs.swap = -1;
+        post(a, QA, cs);
+        assertSame(WcOpcode.COMP_SWAP, one(a.poll(CQ, 1)).opcode);
+        assertEquals(105, aBuf.memory().getLong(8));
+        assertEquals(-1, bBuf.memory().getLong(64));
+
+        SendWorkRequest miss = wr(3, WrOpcode.ATOMIC_CMP_AND_SWP, aBuf, 16, 8);
+        miss.remoteAddress = bBuf.va() + 64;
+        miss.rkey = bBuf.rkey();
+        miss.compareAdd = 0;
+        miss.swap = 42;
+        post(a, QA, miss);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertEquals(-1, aBuf.memory().getLong(16));
+        assertEquals("compare failed: unchanged", -1, bBuf.memory().getLong(64));
+    }
+
+    @Test
+    public void sixtyFourKibMessagesOverA2KibMtu() {
+        pair(TestHca.RcOptions.defaults());
+        int len = 64 * 1024;
+        fill(aBuf.memory(), 0, len, 5);
+        postRecv(b, QB, 1, bBuf, 0, len);
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, len));
+        SendWorkRequest w = wr(2, WrOpcode.RDMA_WRITE, aBuf, 0, len);
+        w.remoteAddress = bBuf.va() + len;
+        w.rkey = bBuf.rkey();
+        post(a, QA, w);
+        fill(bBuf.memory(), 3 * len, len, 11);
+        SendWorkRequest rd = wr(3, WrOpcode.RDMA_READ, aBuf, len, len);
+        rd.remoteAddress = bBuf.va() + 3 * len;
+        rd.rkey = bBuf.rkey();
+        post(a, QA, rd);
+        List<WorkCompletion> done = a.poll(CQ, 3);
+        assertEquals(3, done.size());
+        for (int i = 0; i < 3; i++) {
+            assertSame(done.get(i).toString(), WcStatus.SUCCESS, done.get(i).status);
+            assertEquals(i + 1, done.get(i).wrId);
+        }
+        WorkCompletion r = one(b.poll(CQ, 1));
+        assertEquals(len, r.byteLength);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, len);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), len, len);
+        assertBytes(bBuf.memory(), 3 * len, aBuf.memory(), len, len);
+        assertTrue(a.hw.statistics().packetsSent() >= 64);
+    }
+
+    @Test
+    public void scatterGatherAcrossSeveralEntries() {
+        pair(TestHca.RcOptions.defaults());
+        fill(aBuf.memory(), 0, 10_000, 2);
+        SendWorkRequest s = new SendWorkRequest();
+        s.wrId = 9;
+        s.sgl.add(aBuf.va(), 1000, aBuf.lkey()).add(aBuf.va() + 5000, 3000, aBuf.lkey()).add(aBuf.va() + 9000, 1, aBuf.lkey());
+        ReceiveWorkRequest rr = new ReceiveWorkRequest();
+        rr.wrId = 10;
+        rr.sgl.add(bBuf.va() + 100, 2500, bBuf.lkey()).add(bBuf.va() + 20_000, 2000, bBuf.lkey());
+        assertEquals(NtStatus.SUCCESS, b.hw.dataPath().postReceive(QB, rr));
+        post(a, QA, s);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertEquals(4001, one(b.poll(CQ, 1)).byteLength);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 100, 1000);
+        assertBytes(aBuf.memory(), 5000, bBuf.memory(), 1100, 1500);
+        assertBytes(aBuf.memory(), 6500, bBuf.memory(), 20_000, 1500);
+        assertEquals(aBuf.memory().get(9000), bBuf.memory().get(21_500));
+    }
+
+    @Test
+    public void inlineDataIsCopiedAtPostTime() {
+        pair(TestHca.RcOptions.defaults());
+        fill(aBuf.memory(), 0, 64, 4);
+        postRecv(b, QB, 1, bBuf, 0, 64);
+        SendWorkRequest s = new SendWorkRequest();
+        s.wrId = 1;
+        s.flags = SendFlags.INLINE;
+        s.sgl.add(aBuf.va(), 64, 0xDEAD); // no valid lkey: inline data needs none
+        post(a, QA, s);
+        fill(aBuf.memory(), 0, 64, 99); // changing the buffer after posting changes nothing
+        WorkCompletion sentWc = one(a.poll(CQ, 1));
+        assertSame(sentWc + " " + a.hw.transportStatistics() + " / " + b.hw.transportStatistics() + " "
+                + fabric.switchCounters(), WcStatus.SUCCESS, sentWc.status);
+        assertEquals(64, one(b.poll(CQ, 1)).byteLength);
+        ByteBuffer expected = ByteBuffer.allocate(64);
+        fill(expected, 0, 64, 4);
+        assertBytes(expected, 0, bBuf.memory(), 0, 64);
+        s.sgl.clear().add(aBuf.va(), 129, 0);
+        assertEquals("longer than max inline", NtStatus.INVALID_PARAMETER, a.hw.dataPath().postSend(QA, s, 0));
+    }
+
+    @Test
+    public void unsignaledSendsCompleteSilently() {
+        pair(TestHca.RcOptions.defaults(), false);
+        postRecv(b, QB, 1, bBuf, 0, 64);
+        postRecv(b, QB, 2, bBuf, 64, 64);
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, 10));
+        SendWorkRequest s = wr(2, WrOpcode.SEND, aBuf, 0, 10);
+        s.flags = SendFlags.SIGNALED;
+        post(a, QA, s);
+        WorkCompletion wc = one(a.poll(CQ, 1));
+        assertEquals(2, wc.wrId);
+        a.assertNoCompletion(CQ, 20);
+        assertEquals(2, b.poll(CQ, 2).size());
+    }
+
+    @Test
+    public void psnsWrapAt24Bits() {
+        pair(TestHca.RcOptions.defaults().withPsn(0xFFFFF0));
+        int len = 64 * 1024;
+        fill(aBuf.memory(), 0, len, 8);
+        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, len);
+        w.remoteAddress = bBuf.va();
+        w.rkey = bBuf.rkey();
+        post(a, QA, w);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, len);
+        int psn = ((org.irpverbs.verbs.QpAttributes) a.ok(new Command.QueryQp(QA))).sqPsn;
+        assertEquals((0xFFFFF0 + 32) & 0xFFFFFF, psn);
+    }
+
+    @Test
+    public void rnrThenLateReceiveSucceeds() {
+        pair(TestHca.RcOptions.defaults().withRnr(7, 10)); // infinite RNR retries, 0.32 ms timer (scaled)
+        fill(aBuf.memory(), 0, 5000, 6);
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, 5000));
+        assertTrue(TestHca.await(() -> b.hw.transportStatistics().rnrNaksSent() > 2, 5000));
+        assertTrue("still waiting for a receive", a.poll(CQ, 1, 1).isEmpty());
+        postRecv(b, QB, 3, bBuf, 0, 8192);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertEquals(5000, one(b.poll(CQ, 1)).byteLength);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, 5000);
+        assertTrue(a.hw.transportStatistics().rnrNaksReceived() > 0);
+    }
+
+    @Test
+    public void rnrRetryZeroFailsWithRnrRetryExceeded() {
+        pair(TestHca.RcOptions.defaults().withRnr(0, 1));
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, 100));
+        post(a, QA, wr(2, WrOpcode.SEND, aBuf, 0, 100));
+        List<WorkCompletion> got = a.poll(CQ, 2);
+        assertSame(WcStatus.RNR_RETRY_EXC_ERR, got.get(0).status);
+        assertEquals(1, got.get(0).wrId);
+        assertSame(WcStatus.WR_FLUSH_ERR, got.get(1).status);
+        assertSame(QpState.ERR, a.qpState(QA));
+    }
+
+    @Test
+    public void noAcknowledgementMeansRetryExceeded() {
+        pair(TestHca.RcOptions.defaults().withRetries(8, 3)); // 1 ms × 2^... scaled: a fraction of a millisecond
+        b.hw.fabricPort(1).setLinkUp(false);
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, 100));
+        WorkCompletion wc = one(a.poll(CQ, 1));
+        assertSame(WcStatus.RETRY_EXC_ERR, wc.status);
+        assertSame(QpState.ERR, a.qpState(QA));
+        assertTrue(a.hw.transportStatistics().retransmitTimeouts() >= 3);
+        assertTrue(fabric.switchCounters().linkDownDrops() >= 4);
+    }
+
+    @Test
+    public void lostPacketsAreResent() {
+        pair(TestHca.RcOptions.defaults().withRetries(13, 7)); // 2 ms scaled: recovery without waiting long
+        int len = 64 * 1024;
+        fill(aBuf.memory(), 0, len, 12);
+        b.hw.fabricPort(1).setLinkUp(false);
+        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, len);
+        w.remoteAddress = bBuf.va();
+        w.rkey = bBuf.rkey();
+        post(a, QA, w);
+        long deadline = System.currentTimeMillis() + 1000;
+        while (fabric.switchCounters().linkDownDrops() == 0 && System.currentTimeMillis() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertTrue("packets were lost", fabric.switchCounters().linkDownDrops() > 0);
+        b.hw.fabricPort(1).setLinkUp(true);
+        WorkCompletion wc = one(a.poll(CQ, 1));
+        assertSame(WcStatus.SUCCESS, wc.status);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, len);
+        org.irpverbs.softhca.engine.TransportStatistics st = a.hw.transportStatistics();
+        assertTrue(st.toString(), st.retransmitTimeouts() + st.sequenceNaksReceived() > 0);
+    }
+
+    @Test
+    public void manyMessagesInFlight() {
+        pair(TestHca.RcOptions.defaults());
+        int n = 60;
+        for (int i = 0; i < n; i++) {
+            postRecv(b, QB, i, bBuf, i * 4096, 4096);
+        }
+        for (int i = 0; i < n; i++) {
+            fill(aBuf.memory(), i * 3000, 3000, i);
+            post(a, QA, wr(i, WrOpcode.SEND, aBuf, i * 3000, 3000));
+        }
+        List<WorkCompletion> sent = a.poll(CQ, n);
+        List<WorkCompletion> got = b.poll(CQ, n);
+        assertEquals(n, sent.size());
+        assertEquals(n, got.size());
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, sent.get(i).wrId);
+            assertEquals(i, got.get(i).wrId);
+            assertSame(WcStatus.SUCCESS, got.get(i).status);
+            assertBytes(aBuf.memory(), i * 3000, bBuf.memory(), i * 4096, 3000);
+        }
+    }
+
+    @Test
+    public void postingRulesFollowTheQpState() {
+        a.rcQp(QA, CQ, TestHca.ALL, 2, true);
+        SendWorkRequest s = wr(1, WrOpcode.SEND, aBuf, 0, 10);
+        assertEquals("sends need RTS", NtStatus.INVALID_DEVICE_STATE, a.hw.dataPath().postSend(QA, s, 0));
+        ReceiveWorkRequest rr = new ReceiveWorkRequest();
+        assertEquals(NtStatus.SUCCESS, a.hw.dataPath().postReceive(QA, rr));
+        assertEquals(NtStatus.SUCCESS, a.hw.dataPath().postReceive(QA, rr));
+        assertEquals("queue full", NtStatus.INSUFFICIENT_RESOURCES, a.hw.dataPath().postReceive(QA, rr));
+        assertEquals("unknown QP", NtStatus.INVALID_PARAMETER, a.hw.dataPath().postSend(0x77, s, 0));
+        rr.sgl.add(0, 1, 0).add(0, 1, 0).add(0, 1, 0).add(0, 1, 0).add(0, 1, 0);
+        assertEquals("too many SGEs", NtStatus.INVALID_PARAMETER, a.hw.dataPath().postReceive(QA, rr));
+        b.rcQp(QB, CQ, TestHca.ALL, 2, true);
+        a.connect(QA, b, QB, TestHca.RcOptions.defaults());
+        a.ok(new Command.ModifyQp(Opcode.RTS2SQD_QPEE, QA, null, null));
+        postRecv(b, QB, 1, bBuf, 0, 64);
+        assertEquals("SQD queues", NtStatus.SUCCESS, a.hw.dataPath().postSend(QA, s, 0));
+        a.assertNoCompletion(CQ, 20);
+        a.ok(new Command.ModifyQp(Opcode.SQD2RTS_QPEE, QA, null, null));
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        SendWorkRequest atomic = wr(2, WrOpcode.ATOMIC_FETCH_AND_ADD, aBuf, 0, 4);
+        assertEquals("atomics need one 8-byte SGE", NtStatus.INVALID_PARAMETER, a.hw.dataPath().postSend(QA, atomic, 0));
+        assertEquals(-1, a.hw.dataPath().pollCq(99, new WorkCompletion[1], 1));
+    }
+
+    @Test
+    public void armedCqRaisesOneCompletionEvent() {
+        pair(TestHca.RcOptions.defaults());
+        assertTrue(b.hw.dataPath().armCq(CQ, true));
+        postRecv(b, QB, 1, bBuf, 0, 64);
+        postRecv(b, QB, 2, bBuf, 64, 64);
+        post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, 8));
+        b.poll(CQ, 1);
+        TestHca.sleep(10);
+        assertTrue("not solicited: no event", b.completionEvents.isEmpty());
+        SendWorkRequest s = wr(2, WrOpcode.SEND, aBuf, 0, 8);
+        s.flags = SendFlags.SOLICITED;
+        post(a, QA, s);
+        b.poll(CQ, 1);
+        long deadline = System.currentTimeMillis() + 1000;
+        while (b.completionEvents.isEmpty() && System.currentTimeMillis() < deadline) {
+            TestHca.sleep(1);
+        }
+        assertEquals(List.of(CQ), List.copyOf(b.completionEvents));
+        assertTrue(a.hw.dataPath().armCq(CQ, false));
+        post(a, QA, wr(3, WrOpcode.RDMA_WRITE, aBuf, 0, 0));
+        a.poll(CQ, 3);
+        deadline = System.currentTimeMillis() + 1000;
+        while (a.completionEvents.isEmpty() && System.currentTimeMillis() < deadline) {
+            TestHca.sleep(1);
+        }
+        assertEquals(1, a.completionEvents.size());
+        assertFalse(a.hw.dataPath().armCq(99, false));
+    }
+
+    @Test
+    public void zeroLengthOperationsNeedNoKeys() {
+        pair(TestHca.RcOptions.defaults());
+        postRecv(b, QB, 1, bBuf, 0, 0);
+        SendWorkRequest s = new SendWorkRequest();
+        s.wrId = 1;
+        post(a, QA, s);
+        SendWorkRequest w = new SendWorkRequest();
+        w.wrId = 2;
+        w.opcode = WrOpcode.RDMA_WRITE;
+        w.rkey = 0x12345;
+        post(a, QA, w);
+        SendWorkRequest r = new SendWorkRequest();
+        r.wrId = 3;
+        r.opcode = WrOpcode.RDMA_READ;
+        post(a, QA, r);
+        List<WorkCompletion> got = a.poll(CQ, 3);
+        assertEquals(3, got.size());
+        for (WorkCompletion wc : got) {
+            assertSame(wc.toString(), WcStatus.SUCCESS, wc.status);
+        }
+        assertEquals(0, one(b.poll(CQ, 1)).byteLength);
+    }
+
+    @Test
+    public void localWriteRightIsNotNeededToSend() {
+        pair(TestHca.RcOptions.defaults());
+        TestHca.Region ro = a.region(1024, 0);
+        postRecv(b, QB, 1, bBuf, 0, 64);
+        post(a, QA, wr(1, WrOpcode.SEND, ro, 0, 64));
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertEquals(AccessFlags.ALL, aBuf.access());
+    }
+}

@@ -1,0 +1,364 @@
+package org.irpverbs.softhca.fabric;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.softhca.fabric.internal.FabricComponent;
+import org.irpverbs.softhca.wire.Bth;
+import org.irpverbs.softhca.wire.Deth;
+import org.irpverbs.softhca.wire.Gid;
+import org.irpverbs.softhca.wire.Grh;
+import org.irpverbs.softhca.wire.Lrh;
+import org.irpverbs.softhca.wire.OpCode;
+import org.irpverbs.softhca.wire.Packet;
+import org.irpverbs.verbs.Mtu;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/** The in-process switch: addressing, drops and their counters, multicast, and the transport SPI. */
+public class FabricTest {
+    private final FramePool pool = new FramePool(4096 + 256);
+
+    /** Keeps what it receives (and releases the frames). */
+    static final class Sink implements FrameReceiver {
+        final List<byte[]> packets = new ArrayList<>();
+        final List<Boolean> linkEvents = new ArrayList<>();
+
+        @Override
+        public synchronized void receive(FabricPort port, Frame frame) {
+            byte[] copy = new byte[frame.length()];
+            frame.buffer().get(0, copy, 0, copy.length);
+            packets.add(copy);
+            frame.release();
+        }
+
+        @Override
+        public synchronized void linkStateChanged(FabricPort port, boolean up) {
+            linkEvents.add(up);
+        }
+
+        synchronized int count() {
+            return packets.size();
+        }
+    }
+
+    private Frame frame(int dlid, int slid, int payloadBytes) {
+        boolean mcast = Lrh.isMulticast(dlid);
+        Lrh lrh = new Lrh(0, 0, 0, mcast ? Lrh.LNH_IBA_GLOBAL : Lrh.LNH_IBA_LOCAL, dlid, 0, slid);
+        Grh grh = mcast ? Grh.of(Gid.linkLocal(slid), new Gid(0xFF12401BFFFF0000L, dlid), 0) : null;
+        Packet p = new Packet(lrh, grh, new Bth(OpCode.UD_SEND_ONLY.code(), false, true, 0, 0, 0xFFFF,
+                mcast ? Bth.MULTICAST_QPN : 5, false, 0), new Deth(0x1111, 2), null, null, null, null, null,
+                new byte[payloadBytes]);
+        Frame f = pool.acquire();
+        ByteBuffer b = f.buffer().duplicate();
+        b.clear();
+        f.setLength(p.encode(b));
+        return f;
+    }
+
+    @Before
+    public void setUp() {
+        BlockingDetector.reset();
+    }
+
+    @After
+    public void noBlocking() {
+        assertEquals(0, BlockingDetector.violationCount());
+    }
+
+    @Test
+    public void unicastByDlidWithCounters() {
+        InProcessFabric fabric = new InProcessFabric("t");
+        Sink a = new Sink();
+        Sink b = new Sink();
+        FabricPort pa = fabric.attach("a/1", 0xA1, 1, Mtu.MTU_2048, a);
+        FabricPort pb = fabric.attach("b/1", 0xB1, 2, Mtu.MTU_2048, b);
+        Frame f = frame(2, 1, 100);
+        int len = f.length();
+        assertTrue(pa.send(f));
+        assertEquals(1, b.count());
+        assertEquals(0, a.count());
+        assertEquals(1, pa.counters().portXmitPkts());
+        assertEquals(len / 4, pa.counters().portXmitData());
+        assertEquals(len, pb.counters().rcvBytes());
+        assertEquals(1, pb.counters().portRcvPkts());
+        assertTrue(Packet.decode(ByteBuffer.wrap(b.packets.get(0))).ok());
+        assertSame(pb, fabric.port(2));
+        assertEquals(2, fabric.ports().size());
+        assertEquals(1, fabric.switchCounters().forwarded());
+        // a port may send to itself (HCA loopback through the switch)
+        assertTrue(pb.send(frame(2, 2, 4)));
+        assertEquals(2, b.count());
+    }
+
+    @Test
+    public void lidsAreValidatedAndUnique() {
+        InProcessFabric fabric = new InProcessFabric();
+        Sink s = new Sink();
+        FabricPort p = fabric.attach("a/1", 1, 7, Mtu.MTU_2048, s);
+        IllegalArgumentException dup = assertThrows(IllegalArgumentException.class,
+                () -> fabric.attach("b/1", 2, 7, Mtu.MTU_2048, s));
+        assertTrue(dup.getMessage(), dup.getMessage().contains("already used by port a/1"));
+        assertThrows(IllegalArgumentException.class, () -> fabric.attach("c/1", 3, 0xC000, Mtu.MTU_2048, s));
+        assertThrows(IllegalArgumentException.class, () -> fabric.attach("c/1", 3, -1, Mtu.MTU_2048, s));
+        FabricPort noLid = fabric.attach("d/1", 4, 0, Mtu.MTU_2048, s);
+        assertThrows(IllegalArgumentException.class, () -> noLid.setLid(7));
+        noLid.setLid(8);
+        assertSame(noLid, fabric.port(8));
+        p.detach();
+        assertNull(fabric.port(7));
+        assertFalse(p.isAttached());
+        fabric.attach("b/1", 2, 7, Mtu.MTU_2048, s); // free again
+        p.detach(); // idempotent
+    }
+
+    @Test
+    public void unknownDlidIsDroppedAndCounted() {
+        InProcessFabric fabric = new InProcessFabric();
+        Sink s = new Sink();
+        FabricPort p = fabric.attach("a/1", 1, 1, Mtu.MTU_2048, s);
+        assertTrue(p.send(frame(99, 1, 8)));
+        assertEquals(1, fabric.switchCounters().unknownDlidDrops());
+        assertEquals(0, s.count());
+        assertEquals(1, pool.pooled());
+    }
+
+    @Test
+    public void downLinkDropsAndCounts() {
+        InProcessFabric fabric = new InProcessFabric();
+        Sink a = new Sink();
+        Sink b = new Sink();
+        FabricPort pa = fabric.attach("a/1", 1, 1, Mtu.MTU_2048, a);
+        FabricPort pb = fabric.attach("b/1", 2, 2, Mtu.MTU_2048, b);
+        pb.setLinkUp(false);
+        assertEquals(List.of(false), b.linkEvents);
+        assertTrue(pa.send(frame(2, 1, 8)));
+        assertEquals(0, b.count());
+        assertEquals(1, fabric.switchCounters().linkDownDrops());
+        assertEquals(1, pb.counters().portXmitDiscards());
+        pa.setLinkUp(false);
+        assertFalse(pa.send(frame(2, 1, 8)));
+        assertEquals(1, pa.counters().portXmitDiscards());
+        pa.setLinkUp(true);
+        pb.setLinkUp(true);
+        assertEquals(List.of(false, true), b.linkEvents);
+        assertTrue(pa.send(frame(2, 1, 8)));
+        assertEquals(1, b.count());
+    }
+
+    @Test
+    public void packetsOverTheMtuAreErrors() {
+        InProcessFabric fabric = new InProcessFabric();
+        Sink a = new Sink();
+        Sink b = new Sink();
+        FabricPort pa = fabric.attach("a/1", 1, 1, Mtu.MTU_4096, a);
+        FabricPort pb = fabric.attach("b/1", 2, 2, Mtu.MTU_1024, b);
+        assertTrue(pa.send(frame(2, 1, 1024)));
+        assertEquals(1, b.count());
+        assertTrue(pa.send(frame(2, 1, 1025)));
+        assertEquals(1, b.count());
+        assertEquals(1, pb.counters().portRcvErrors());
+        assertEquals(1, fabric.switchCounters().mtuDrops());
+        pa.setMtu(Mtu.MTU_256);
+        assertFalse(pa.send(frame(2, 1, 300)));
+        assertEquals(1, pa.counters().portXmitDiscards());
+        pb.countReceiveError();
+        assertEquals(2, pb.counters().portRcvErrors());
+    }
+
+    @Test
+    public void multicastReachesEveryMemberButTheSender() {
+        InProcessFabric fabric = new InProcessFabric();
+        Sink a = new Sink();
+        Sink b = new Sink();
+        Sink c = new Sink();
+        FabricPort pa = fabric.attach("a/1", 1, 1, Mtu.MTU_2048, a);
+        FabricPort pb = fabric.attach("b/1", 2, 2, Mtu.MTU_2048, b);
+        FabricPort pc = fabric.attach("c/1", 3, 3, Mtu.MTU_2048, c);
+        Gid mgid = new Gid(0xFF12401BFFFF0000L, 0xFFFFFFFFL);
+        pa.join(0xC001, mgid);
+        pb.join(0xC001, null);
+        pb.join(0xC001, null);
+        assertEquals(2, fabric.multicastMembers(0xC001).size());
+        assertEquals(mgid, fabric.multicastGid(0xC001));
+        assertTrue(pa.send(frame(0xC001, 1, 64)));
+        assertEquals(0, a.count());
+        assertEquals(1, b.count());
+        assertEquals(0, c.count());
+        assertTrue(pc.send(frame(0xC001, 3, 64)));
+        assertEquals(1, a.count());
+        assertEquals(2, b.count());
+        pb.leave(0xC001);
+        pa.detach();
+        assertTrue(fabric.multicastMembers(0xC001).isEmpty());
+        assertNull(fabric.multicastGid(0xC001));
+        assertTrue(pc.send(frame(0xC001, 3, 64)));
+        assertEquals(1, fabric.switchCounters().multicastNoMembers());
+        assertThrows(IllegalArgumentException.class, () -> pc.join(0xBFFF, null));
+    }
+
+    /** A transport that hands frames to another fabric's ingress, as a UDP transport would across hosts. */
+    static final class Bridge implements FabricTransport {
+        final int lidFrom;
+        final int lidTo;
+        final AtomicInteger transmitted = new AtomicInteger();
+        volatile FabricIngress local;
+        volatile Bridge peer;
+        volatile boolean closed;
+
+        Bridge(int lidFrom, int lidTo) {
+            this.lidFrom = lidFrom;
+            this.lidTo = lidTo;
+        }
+
+        @Override
+        public void open(FabricIngress ingress) {
+            local = ingress;
+        }
+
+        @Override
+        public boolean reaches(int dlid) {
+            return dlid >= lidFrom && dlid <= lidTo;
+        }
+
+        @Override
+        public void transmit(Frame frame, int dlid) {
+            transmitted.incrementAndGet();
+            peer.local.deliver(frame);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    @Test
+    public void transportsCarryPacketsForRemoteLids() {
+        InProcessFabric west = new InProcessFabric("west");
+        InProcessFabric east = new InProcessFabric("east");
+        Bridge toEast = new Bridge(100, 199);
+        Bridge toWest = new Bridge(1, 99);
+        toEast.peer = toWest;
+        toWest.peer = toEast;
+        west.addTransport(toEast);
+        east.addTransport(toWest);
+        Sink w = new Sink();
+        Sink e = new Sink();
+        FabricPort pw = west.attach("w/1", 1, 1, Mtu.MTU_2048, w);
+        FabricPort pe = east.attach("e/1", 2, 100, Mtu.MTU_2048, e);
+        assertTrue(pw.send(frame(100, 1, 32)));
+        assertEquals(1, e.count());
+        assertTrue(pe.send(frame(1, 100, 32)));
+        assertEquals(1, w.count());
+        assertEquals(1, east.switchCounters().fromTransports());
+        // multicast crosses once and is not sent back
+        pe.join(0xC002, null);
+        assertTrue(pw.send(frame(0xC002, 1, 16)));
+        assertEquals(2, e.count());
+        assertEquals(2, toEast.transmitted.get());
+        assertEquals(1, toWest.transmitted.get());
+        west.removeTransport(toEast);
+        assertTrue(toEast.closed);
+        assertTrue(pw.send(frame(100, 1, 8)));
+        assertEquals(1, west.switchCounters().unknownDlidDrops());
+    }
+
+    @Test
+    public void closingTheFabricTakesLinksDown() {
+        FabricComponent component = new FabricComponent();
+        Sink s = new Sink();
+        FabricPort p = component.attach("a/1", 1, 5, Mtu.MTU_2048, s);
+        assertEquals("fabric0", component.name());
+        assertSame(p, component.port(5));
+        Bridge t = new Bridge(1, 2);
+        component.addTransport(t);
+        component.close();
+        assertEquals(List.of(false), s.linkEvents);
+        assertFalse(p.isAttached());
+        assertTrue(t.closed);
+        assertTrue(component.ports().isEmpty());
+    }
+
+    @Test
+    public void framesGoBackToTheirPoolOnce() {
+        FramePool small = new FramePool(64, false, 2);
+        Frame a = small.acquire();
+        Frame b = small.acquire();
+        Frame c = small.acquire();
+        assertEquals(3, small.allocated());
+        a.release();
+        b.release();
+        c.release(); // beyond maxPooled: left to the GC
+        assertEquals(2, small.pooled());
+        assertThrows(IllegalStateException.class, a::release);
+        Frame again = small.acquire();
+        assertTrue(again == a || again == b);
+        assertEquals(3, small.allocated());
+        assertThrows(IllegalArgumentException.class, () -> again.setLength(65));
+        FramePool direct = new FramePool(64, true, 4);
+        assertTrue(direct.acquire().buffer().isDirect());
+    }
+
+    @Test
+    public void frameQueueDeliversEveryFrameOnceFromManyProducers() throws Exception {
+        FrameQueue q = new FrameQueue();
+        FramePool p = new FramePool(16, false, 100_000);
+        int producers = 4;
+        int each = 50_000;
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < producers; t++) {
+            int id = t;
+            Thread th = new Thread(() -> {
+                try {
+                    for (int i = 0; i < each; i++) {
+                        q.offer(p.acquire().setTag(id * each + i));
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        boolean[] seen = new boolean[producers * each];
+        int[] lastPerProducer = new int[producers];
+        java.util.Arrays.fill(lastPerProducer, -1);
+        int got = 0;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (got < producers * each && System.nanoTime() < deadline) {
+            Frame f = q.poll();
+            if (f == null) {
+                Thread.onSpinWait();
+                continue;
+            }
+            int tag = f.tag();
+            assertFalse("frame " + tag + " twice", seen[tag]);
+            seen[tag] = true;
+            int producer = tag / each;
+            assertTrue("per-producer order", tag % each > lastPerProducer[producer]);
+            lastPerProducer[producer] = tag % each;
+            f.release();
+            got++;
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        assertTrue(errors.toString(), errors.isEmpty());
+        assertEquals(producers * each, got);
+        assertNull(q.poll());
+        assertTrue(q.isEmpty());
+    }
+}
