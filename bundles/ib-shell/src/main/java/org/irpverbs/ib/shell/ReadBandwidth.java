@@ -1,0 +1,59 @@
+package org.irpverbs.ib.shell;
+
+import org.irpverbs.irp.IoManager;
+import org.irpverbs.verbs.AccessFlags;
+import org.irpverbs.verbs.WrOpcode;
+
+/**
+ * {@code ib:read_bw}: RDMA READs of {@code -s} bytes from the remote buffer into the local one,
+ * {@code -t} in flight (the responder accepts as many outstanding reads), {@code -n} in all. Then
+ * the local buffer must equal the remote one.
+ */
+final class ReadBandwidth extends Perftest {
+    /** Outstanding RDMA READs per QP (mthca's max_qp_rd_atom is 4 on Tavor, more on Arbel; the soft HCA takes 16). */
+    static final int MAX_READS = 16;
+
+    ReadBandwidth(IoManager io, PerftestArgs args) {
+        super(io, args);
+    }
+
+    @Override
+    String title() {
+        return "RDMA_Read BW Test";
+    }
+
+    @Override
+    int localBufferBytes() {
+        return args.size();
+    }
+
+    @Override
+    int remoteBufferBytes() {
+        return args.size();
+    }
+
+    @Override
+    int localAccess() {
+        return AccessFlags.LOCAL_WRITE;
+    }
+
+    @Override
+    int remoteAccess() {
+        return AccessFlags.LOCAL_WRITE | AccessFlags.REMOTE_READ;
+    }
+
+    @Override
+    int readDepth() {
+        return Math.min(MAX_READS, args.depth());
+    }
+
+    @Override
+    String measure(Endpoint local, Endpoint remote) {
+        int size = args.size();
+        fill(remote.buffer, 0, size, 2);
+        String result = rdmaBandwidth(local, remote, WrOpcode.RDMA_READ, "RDMA READ", "ib:read_bw");
+        verify("RDMA READ from " + remote.hca.name(), remote.buffer, 0, local.buffer, 0, size);
+        return result + String.format(" data verified: the %d bytes read into %s equal those at %s%n", size,
+                local.hca.name(), remote.hca.name());
+    }
+}
