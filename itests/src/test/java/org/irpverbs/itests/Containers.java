@@ -14,9 +14,12 @@ import org.ops4j.pax.exam.Option;
 final class Containers {
     private Containers() {}
 
-    /** A reactor module's jar, by file URL (mvn verify does not install them). */
+    /**
+     * A reactor module's jar, by file URL (mvn verify does not install them): {@code module} is its
+     * folder relative to the root, e.g. {@code bundles/irp-framework} or {@code hca-tavor-bundle}.
+     */
     static File projectJar(String module, String artifactId) {
-        File jar = new File("../bundles/" + module + "/target/" + artifactId + "-" + System.getProperty("irpverbs.version",
+        File jar = new File("../" + module + "/target/" + artifactId + "-" + System.getProperty("irpverbs.version",
                 "0.1.0-SNAPSHOT") + ".jar").getAbsoluteFile();
         if (!jar.isFile()) {
             throw new IllegalStateException("build the bundles first: " + jar + " is missing");
@@ -24,7 +27,13 @@ final class Containers {
         return jar;
     }
 
+    /** A bundle of the bundles/ folder. */
     static String projectBundle(String artifactId) {
+        return projectJar("bundles/" + artifactId, artifactId).toURI().toString();
+    }
+
+    /** A top-level module's bundle (hca-tavor-bundle, hca-memfree-bundle). */
+    static String topLevelBundle(String artifactId) {
         return projectJar(artifactId, artifactId).toURI().toString();
     }
 
@@ -54,6 +63,13 @@ final class Containers {
                 bundle(projectBundle("irp-shell")),
                 bundle(projectBundle("sample-echo-bus")),
                 bundle(projectBundle("sample-echo-driver")),
+                bundle(projectBundle("verbs-api")),
+                bundle(projectBundle("softhca")),
+                bundle(projectBundle("hca-core")),
+                bundle(projectBundle("hca-bus")),
+                bundle(topLevelBundle("hca-tavor-bundle")),
+                bundle(topLevelBundle("hca-memfree-bundle")),
+                bundle(projectBundle("ib-shell")),
                 junitBundles());
     }
 }
