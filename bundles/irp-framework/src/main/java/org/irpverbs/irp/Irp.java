@@ -258,8 +258,9 @@ public final class Irp {
                 DeviceObject upper = current < top ? locations[current].device : null;
                 // While its routine runs the layer above owns the request: a routine that returns
                 // MORE_PROCESSING_REQUIRED may hand it to another thread that completes it again
-                // before this call returns.
-                STATE.setVolatile(this, ACTIVE);
+                // before this call returns. A release store suffices: that thread can only reach
+                // the request through a hand-off, which orders it after this store.
+                STATE.setRelease(this, ACTIVE);
                 int result;
                 try {
                     result = routine.onCompletion(upper, this, context);
@@ -270,13 +271,17 @@ public final class Irp {
                 if (result == NtStatus.MORE_PROCESSING_REQUIRED) {
                     return;
                 }
-                if (!STATE.compareAndSet(this, ACTIVE, COMPLETING)) {
+                // CONTINUE_COMPLETION: nobody else may own the request now; seeing it changed means a
+                // driver handed it away and continued the unwind as well (checked, not fenced: the
+                // exactly-once CAS stays at the entry of complete())
+                if ((int) STATE.getAcquire(this) != ACTIVE) {
                     throw new IllegalStateException(DriverVerifier.report(
                             "completion routine returned CONTINUE_COMPLETION but the request was completed or re-sent meanwhile"));
                 }
+                STATE.setRelease(this, COMPLETING);
             }
         }
-        STATE.setVolatile(this, COMPLETED);
+        STATE.setRelease(this, COMPLETED);
         IrpCompletionListener l = listener;
         if (l != null) {
             try {
