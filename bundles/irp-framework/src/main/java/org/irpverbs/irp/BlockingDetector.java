@@ -169,15 +169,16 @@ public final class BlockingDetector {
                     THREADS.remove(state);
                     continue;
                 }
-                if (state.levelAcquire() != ExecutionLevel.DISPATCH || state.sampledInSpan) {
-                    continue;
+                long spanBefore = state.spansAcquire();
+                if ((spanBefore & 1) == 0 || state.sampledInSpan) {
+                    continue; // not in a DISPATCH span, or this span was reported already
                 }
                 Thread.State threadState = t.getState();
                 if (threadState == Thread.State.BLOCKED || threadState == Thread.State.WAITING
                         || threadState == Thread.State.TIMED_WAITING) {
                     StackTraceElement[] stack = t.getStackTrace();
-                    // re-check: the thread may have left DISPATCH while we took the stack
-                    if (state.levelAcquire() == ExecutionLevel.DISPATCH && t.getState() == threadState) {
+                    // still the same span and still blocked: it blocked inside the span, not between two
+                    if (t.getState() == threadState && state.spansAcquire() == spanBefore) {
                         state.sampledInSpan = true;
                         String span = state.span;
                         report(new BlockingViolation(t.getName(), span == null ? "DISPATCH span" : span,

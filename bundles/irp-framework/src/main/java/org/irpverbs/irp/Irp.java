@@ -38,6 +38,8 @@ public final class Irp {
     private static final VarHandle STATE;
     private static final VarHandle CANCEL_ROUTINE;
     private static final VarHandle CANCEL_LOCK;
+    private static final VarHandle CANCEL;
+    private static final VarHandle CANCEL_STATUS;
 
     static {
         try {
@@ -45,6 +47,8 @@ public final class Irp {
             STATE = lookup.findVarHandle(Irp.class, "state", int.class);
             CANCEL_ROUTINE = lookup.findVarHandle(Irp.class, "cancelRoutine", CancelRoutine.class);
             CANCEL_LOCK = lookup.findVarHandle(Irp.class, "cancelLock", int.class);
+            CANCEL = lookup.findVarHandle(Irp.class, "cancel", boolean.class);
+            CANCEL_STATUS = lookup.findVarHandle(Irp.class, "cancelStatus", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -479,12 +483,15 @@ public final class Irp {
         if (s == ACTIVE || s == COMPLETING) {
             throw new IllegalStateException(DriverVerifier.report("reuse() of a request that is still in flight"));
         }
+        // Under the cancel lock, so a late cancel of the previous send either finishes before the
+        // generation moves on or sees the new generation and does nothing. Release stores inside
+        // suffice: the unlock publishes them to the next canceller, and the owner sends next.
         lockCancel();
         try {
             generation++;
-            cancel = false;
-            cancelStatus = NtStatus.CANCELLED;
-            CANCEL_ROUTINE.setVolatile(this, null);
+            CANCEL.setRelease(this, false);
+            CANCEL_STATUS.setRelease(this, NtStatus.CANCELLED);
+            CANCEL_ROUTINE.setRelease(this, (CancelRoutine) null);
             cancelDevice = null;
         } finally {
             CANCEL_LOCK.setRelease(this, 0);
@@ -497,7 +504,7 @@ public final class Irp {
         information = 0;
         pendingReturned = false;
         driverContext = null;
-        STATE.setVolatile(this, IDLE);
+        STATE.setRelease(this, IDLE);
         return this;
     }
 

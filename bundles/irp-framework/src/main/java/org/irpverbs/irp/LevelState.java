@@ -18,17 +18,25 @@ final class LevelState {
     private static final ThreadLocal<LevelState> CURRENT = ThreadLocal.withInitial(LevelState::new);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final VarHandle LEVEL;
+    private static final VarHandle SPANS;
 
     static {
         try {
             LEVEL = MethodHandles.lookup().findVarHandle(LevelState.class, "level", ExecutionLevel.class);
+            SPANS = MethodHandles.lookup().findVarHandle(LevelState.class, "spans", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** Written only by the owning thread; read by the sampler with acquire semantics. */
+    /** Written only by the owning thread. */
     ExecutionLevel level = ExecutionLevel.PASSIVE;
+    /**
+     * Odd while the thread is in a DISPATCH span, incremented on entry and on exit (single
+     * writer). The sampler reads it before and after looking at the thread: the same odd value
+     * both times means the thread was blocked inside one span, not between two.
+     */
+    private long spans;
     final WeakReference<Thread> thread;
     final long threadId;
     String span;
@@ -58,6 +66,7 @@ final class LevelState {
             if (BlockingDetector.countsSpans()) {
                 countersAtRaise = waitCounters();
             }
+            SPANS.setRelease(this, spans + 1);
             LEVEL.setRelease(this, ExecutionLevel.DISPATCH);
         }
         return previous;
@@ -75,12 +84,13 @@ final class LevelState {
                 }
             }
             LEVEL.setRelease(this, ExecutionLevel.PASSIVE);
+            SPANS.setRelease(this, spans + 1);
             span = null;
         }
     }
 
-    ExecutionLevel levelAcquire() {
-        return (ExecutionLevel) LEVEL.getAcquire(this);
+    long spansAcquire() {
+        return (long) SPANS.getAcquire(this);
     }
 
     String threadName() {
