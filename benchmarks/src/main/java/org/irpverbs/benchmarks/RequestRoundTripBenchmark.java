@@ -54,10 +54,10 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>The forked JVMs run with {@code irpverbs.blocking=off}: the strict {@code fail} mode of the
  * blocking detector reads the JVM's per-thread wait counters on every DISPATCH span, which is a test
- * aid, not part of the request path being measured. They also get a fixed, pre-touched 1 GB heap:
- * on this virtual machine the first touch of a heap page is very slow (balloon/free-page
- * reporting), which otherwise made the allocating CompletableFuture baselines 3 to 10 times
- * slower and erratic; pre-touching favours the baselines, never the IRP.
+ * aid, not part of the request path being measured. They also get a fixed, pre-touched 1 GB heap,
+ * so that heap sizing and first-touch page faults cannot differ from one fork to the next (the
+ * allocating CompletableFuture baselines are the ones that could notice); a check without it
+ * gave the same figures.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -177,6 +177,7 @@ public class IrpTest {
         assertTrue(done.await(5, TimeUnit.SECONDS));
         t.join();
         assertEquals(7, irp.information());
+        assertTrue("the pending mark travelled up to the originator", pendingSeen.get());
         assertEquals(0, pdo.statistics().inFlight());
         assertEquals(1, pdo.statistics().completed());
         fw.assertClean();
