@@ -91,7 +91,6 @@ public final class CommandInterface {
 
     // legacy mode: a semaphore for tokens and an event per slot, as the old Tavor driver had
     private volatile Semaphore legacyTokens;
-    private final AtomicReferenceArray<CountDownLatch> legacyEvents = new AtomicReferenceArray<>(MAX_SLOTS);
 
     private CommandInterface(IoManager io, String name, CommandMode mode, long timeoutNanos) {
         if (timeoutNanos <= 0) {
@@ -287,6 +286,15 @@ public final class CommandInterface {
         }
     }
 
+    /** The legacy caller's completion event, if the request came through the blocking path. */
+    private static CountDownLatch takeLegacyEvent(Irp irp) {
+        if (irp.driverContext() instanceof CountDownLatch event) {
+            irp.setDriverContext(null);
+            return event;
+        }
+        return null;
+    }
+
     /** Clears a slot if it still holds {@code token}; returns its request (null if gone). */
     private Irp takeSlot(int slot, int token) {
         if (tokens.get(slot) != (BUSY | token)) {
@@ -312,7 +320,7 @@ public final class CommandInterface {
         HcrRequest request = (HcrRequest) irp.currentLocation().argument();
         request.completed(status, output);
         completedByOpcode.incrementAndGet(request.command().opcode().ordinal());
-        CountDownLatch event = legacyEvents.getAndSet(slot, null);
+        CountDownLatch event = takeLegacyEvent(irp);
         if (event != null) {
             event.countDown(); // legacy: the blocked caller completes the request itself
         } else {
@@ -328,7 +336,7 @@ public final class CommandInterface {
             return;
         }
         timedOut.incrementAndGet();
-        CountDownLatch event = legacyEvents.getAndSet(slot, null);
+        CountDownLatch event = takeLegacyEvent(irp);
         if (event != null) {
             event.countDown();
         } else {
@@ -347,7 +355,7 @@ public final class CommandInterface {
             int token = word & 0xFFFF;
             Irp irp = takeSlot(slot, token);
             if (irp != null && freeSlot(slot, token)) {
-                CountDownLatch event = legacyEvents.getAndSet(slot, null);
+                CountDownLatch event = takeLegacyEvent(irp);
                 if (event != null) {
                     event.countDown();
                 } else {
@@ -380,14 +388,16 @@ public final class CommandInterface {
                 Thread.onSpinWait(); // the semaphore admitted us, so a slot frees within a completion
             }
             final int slot = acquired;
+            // the event travels with the request (its driver context while this layer owns it), not
+            // with the slot: a slot is reused the moment it is freed, an event must wake its own caller
             CountDownLatch event = new CountDownLatch(1);
-            legacyEvents.set(slot, event);
+            irp.setDriverContext(event);
             int token = tokenOf(slot);
             slotRequests.set(slot, irp);
             slotTimers.set(slot, io.schedule(timeoutNanos, () -> timeout(slot, token)));
             if (!firmware.post(request.command(), token)) {
                 takeSlot(slot, token);
-                legacyEvents.set(slot, null);
+                irp.setDriverContext(null);
                 freeSlot(slot, token);
                 irp.complete(NtStatus.DEVICE_NOT_READY);
                 return NtStatus.DEVICE_NOT_READY;

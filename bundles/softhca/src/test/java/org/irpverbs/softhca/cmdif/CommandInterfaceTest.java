@@ -315,6 +315,44 @@ public class CommandInterfaceTest {
         BlockingDetector.reset();
     }
 
+    /**
+     * The legacy wake-up event used to be kept per slot and taken after the slot was freed, so a
+     * new caller could take the slot in between and the completion woke the wrong thread (the
+     * benchmark harness hung on it at 1 ms commands). The event now travels with the request. The
+     * window was a few instructions wide and this stress run did not hit it before the fix either:
+     * it guards the path (many callers, small bound, fast commands, each woken exactly once).
+     */
+    @Test
+    public void legacyCallersAreWokenByTheirOwnCompletion() throws Exception {
+        ScriptedFirmware fw = new ScriptedFirmware(io, 2);
+        fw.autoCompleteNanos = 20_000;
+        CommandInterface ci = attach(CommandMode.LEGACY_BLOCKING, 2, TimeUnit.SECONDS.toNanos(30), fw);
+        int threads = 8;
+        int each = 300;
+        java.util.concurrent.atomic.AtomicInteger succeeded = new java.util.concurrent.atomic.AtomicInteger();
+        Thread[] callers = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            callers[t] = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    HcrRequest request = new HcrRequest(new Command.Nop());
+                    if (ci.device().callDriver(ci.newRequest(request)) == NtStatus.SUCCESS
+                            && request.firmwareStatus() == CommandStatus.OK) {
+                        succeeded.incrementAndGet();
+                    }
+                }
+            });
+            callers[t].setDaemon(true);
+            callers[t].start();
+        }
+        for (Thread t : callers) {
+            t.join(30_000);
+            assertFalse("a legacy caller hung", t.isAlive());
+        }
+        assertEquals(threads * each, succeeded.get());
+        assertEquals(0, ci.statistics().timedOut());
+        assertClean(fw);
+    }
+
     @Test
     public void modeNamesParse() {
         assertEquals(CommandMode.LEGACY_BLOCKING, CommandMode.parse("legacy"));
