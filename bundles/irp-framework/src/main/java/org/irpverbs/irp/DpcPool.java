@@ -104,4 +104,20 @@ final class DpcPool {
             LockSupport.unpark(w);
         }
     }
+
+    /** Waits up to {@code millis} for the workers to finish their current batch and exit. */
+    void awaitStopped(long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        for (Worker w : workers) {
+            if (w == Thread.currentThread()) {
+                continue;
+            }
+            try {
+                w.join(Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
 }

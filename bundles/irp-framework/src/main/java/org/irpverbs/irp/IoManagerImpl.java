@@ -52,6 +52,11 @@ final class IoManagerImpl implements IoManager {
         timers.shutdown();
         dpcs.shutdown();
         systemWorker.shutdown();
+        // wait (bounded, at PASSIVE) so that no late DPC of this manager runs after it is gone
+        BlockingDetector.checkMayBlock("IoManagers.shutdown");
+        timers.awaitStopped(2_000);
+        dpcs.awaitStopped(2_000);
+        systemWorker.awaitStopped(2_000);
     }
 
     // ---- devices ----

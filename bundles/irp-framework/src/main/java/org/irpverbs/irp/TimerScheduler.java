@@ -14,17 +14,18 @@ import java.util.concurrent.TimeUnit;
  * factory's {@code timeout()} and {@code delay()}. A JDK scheduled executor takes a queue lock to
  * schedule and to cancel, and promise timeouts are cancelled on the thread that resolves the
  * promise — a DPC at DISPATCH here — so a contended lock there would block. These timers arm and
- * cancel lock-free. Tasks run at DISPATCH on the completion pool. Shutting down is the manager's
- * business: {@link #shutdown()} only stops accepting work.
+ * cancel lock-free. Tasks run on the pool given (the manager gives its PASSIVE system worker, so
+ * promise callbacks and timeouts are serialised there). Shutting down is the manager's business:
+ * {@link #shutdown()} only stops accepting work.
  */
 final class TimerScheduler extends AbstractExecutorService implements ScheduledExecutorService {
     private final Timers timers;
-    private final DpcPool dpcs;
+    private final DpcPool runner;
     private volatile boolean shutdown;
 
-    TimerScheduler(Timers timers, DpcPool dpcs) {
+    TimerScheduler(Timers timers, DpcPool runner) {
         this.timers = timers;
-        this.dpcs = dpcs;
+        this.runner = runner;
     }
 
     /** A timer-backed future; periodic ones re-arm after each run. */
@@ -49,7 +50,8 @@ final class TimerScheduler extends AbstractExecutorService implements ScheduledE
         }
 
         void arm() {
-            timer = timers.schedule(Math.max(0, deadline - System.nanoTime()), this);
+            // the timer fires on the completion pool; the task itself runs on the runner
+            timer = timers.schedule(Math.max(0, deadline - System.nanoTime()), () -> runner.queue(this));
         }
 
         @Override
@@ -122,7 +124,7 @@ final class TimerScheduler extends AbstractExecutorService implements ScheduledE
         if (shutdown) {
             throw new java.util.concurrent.RejectedExecutionException("the I/O manager's scheduler is shut down");
         }
-        dpcs.queue(command);
+        runner.queue(command);
     }
 
     @Override

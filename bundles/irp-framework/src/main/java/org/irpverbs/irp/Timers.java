@@ -86,6 +86,17 @@ final class Timers {
         LockSupport.unpark(thread);
     }
 
+    void awaitStopped(long millis) {
+        if (thread == Thread.currentThread()) {
+            return;
+        }
+        try {
+            thread.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void run() {
         while (running) {
             Timer t;
