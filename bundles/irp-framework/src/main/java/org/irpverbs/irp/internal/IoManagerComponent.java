@@ -13,8 +13,11 @@ import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverRegistration;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoManagers;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -94,7 +97,7 @@ public final class IoManagerComponent {
 
     @Reference(service = Driver.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindDriver(Driver driver, Map<String, Object> properties) {
+    void bindDriver(Driver driver, ServiceReference<Driver> reference, Map<String, Object> properties) {
         DriverRegistration registration;
         try {
             registration = DriverRegistration.fromProperties(properties);
@@ -102,11 +105,47 @@ public final class IoManagerComponent {
             LOG.error("driver {} ignored: {}", properties.get("component.name"), e.getMessage());
             return;
         }
-        IoManagers.addDriver(io, driver, registration);
+        Bundle driverBundle = reference.getBundle();
+        // Bind must not block: the driver's code is loaded on the system worker (PASSIVE), then the
+        // driver is added. Unbind goes through the same single worker, so it never overtakes this.
+        io.queueWorkItem(() -> {
+            loadDriverCode(driverBundle);
+            IoManagers.addDriver(io, driver, registration);
+        });
     }
 
     void unbindDriver(Driver driver) {
-        IoManagers.removeDriver(io, driver);
+        io.queueWorkItem(() -> IoManagers.removeDriver(io, driver));
+    }
+
+    /**
+     * Loads every class of a driver bundle before the driver gets devices: the analog of Windows
+     * requiring code that runs at DISPATCH to be non-paged. Otherwise the first request through a
+     * fresh bundle revision loads its classes at DISPATCH, and two completion threads loading
+     * from the same class loader wait for each other (seen in the hot-update test).
+     */
+    private static void loadDriverCode(Bundle bundle) {
+        if (bundle == null) {
+            return;
+        }
+        BundleWiring wiring = bundle.adapt(BundleWiring.class);
+        if (wiring == null) {
+            return;
+        }
+        java.util.Collection<String> classes = wiring.listResources("/", "*.class",
+                BundleWiring.LISTRESOURCES_RECURSE | BundleWiring.LISTRESOURCES_LOCAL);
+        ClassLoader loader = wiring.getClassLoader();
+        for (String resource : classes) {
+            String name = resource.substring(0, resource.length() - ".class".length()).replace('/', '.');
+            if (name.endsWith("package-info") || name.endsWith("module-info")) {
+                continue;
+            }
+            try {
+                Class.forName(name, true, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                LOG.debug("driver bundle {}: class {} not preloaded: {}", bundle.getSymbolicName(), name, e.toString());
+            }
+        }
     }
 
     /** Registers interface services on the manager's system worker (PASSIVE), never at DISPATCH. */
