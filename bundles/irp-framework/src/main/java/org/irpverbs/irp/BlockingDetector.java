@@ -36,6 +36,7 @@ public final class BlockingDetector {
     private static volatile Mode mode = parseMode(System.getProperty("irpverbs.blocking"));
     private static final ConcurrentLinkedQueue<BlockingViolation> RECENT = new ConcurrentLinkedQueue<>();
     private static final AtomicLong COUNT = new AtomicLong();
+    private static final AtomicLong CLASS_LOADING_WAITS = new AtomicLong();
     private static final List<Consumer<BlockingViolation>> LISTENERS = new CopyOnWriteArrayList<>();
     private static final ConcurrentLinkedQueue<LevelState> THREADS = new ConcurrentLinkedQueue<>();
     private static volatile Thread sampler;
@@ -97,6 +98,18 @@ public final class BlockingDetector {
     /** The most recent violations (up to 256). */
     public static List<BlockingViolation> recentViolations() {
         return new ArrayList<>(RECENT);
+    }
+
+    /**
+     * DISPATCH spans in which the thread waited while the JVM was loading classes (first use of a
+     * code path); not counted as violations, but reported here.
+     */
+    public static long classLoadingWaits() {
+        return CLASS_LOADING_WAITS.get();
+    }
+
+    static void classLoadingWait() {
+        CLASS_LOADING_WAITS.incrementAndGet();
     }
 
     /** Forgets past violations (tests call it before each case). */

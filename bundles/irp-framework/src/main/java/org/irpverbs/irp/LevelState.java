@@ -17,6 +17,7 @@ import java.lang.ref.WeakReference;
 final class LevelState {
     private static final ThreadLocal<LevelState> CURRENT = ThreadLocal.withInitial(LevelState::new);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final java.lang.management.ClassLoadingMXBean CLASSES = ManagementFactory.getClassLoadingMXBean();
     private static final VarHandle LEVEL;
     private static final VarHandle SPANS;
 
@@ -41,6 +42,7 @@ final class LevelState {
     final long threadId;
     String span;
     private long countersAtRaise;
+    private long classesAtRaise;
     /** Set by the sampler when it already reported this span, so the exit check does not repeat it. */
     volatile boolean sampledInSpan;
 
@@ -65,6 +67,7 @@ final class LevelState {
             }
             if (BlockingDetector.countsSpans()) {
                 countersAtRaise = waitCounters();
+                classesAtRaise = CLASSES.getTotalLoadedClassCount();
             }
             SPANS.setRelease(this, spans + 1);
             LEVEL.setRelease(this, ExecutionLevel.DISPATCH);
@@ -76,7 +79,13 @@ final class LevelState {
         if (previous == ExecutionLevel.PASSIVE && level == ExecutionLevel.DISPATCH) {
             if (BlockingDetector.countsSpans()) {
                 long now = waitCounters();
-                if (now != countersAtRaise && !sampledInSpan) {
+                if (now != countersAtRaise && CLASSES.getTotalLoadedClassCount() != classesAtRaise) {
+                    // The JVM loaded classes meanwhile: a thread that first runs a code path loads
+                    // its classes, and two threads loading through one class loader wait for each
+                    // other. That is the JVM's page fault, not the driver's wait; it is counted
+                    // apart (drivers preload their code: IoManagerComponent.loadDriverCode).
+                    BlockingDetector.classLoadingWait();
+                } else if (now != countersAtRaise && !sampledInSpan) {
                     BlockingDetector.report(new BlockingViolation(threadName(), span == null ? "DISPATCH span" : span,
                             "the thread waited, slept, parked or met a contended lock "
                                     + (now - countersAtRaise) + " time(s) while at DISPATCH",
