@@ -16,8 +16,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * RC SEND of 64 bytes between two HCA ports through the speed path (post send, post receive, poll
@@ -79,30 +77,14 @@ public class RcSendBenchmark {
     }
 
     @State(Scope.Thread)
-    public static class Link {
+    public static class Link extends CountedOperations {
         @Param({HcaPair.TAVOR_MEMFREE, HcaPair.TAVOR_TWO_PORTS})
         public String topology;
 
         HcaPair pair;
         int inflight;
         long nextWr;
-        long ops;
-        private long opsAtStart;
         final Idle idle = new Idle();
-        final ContextSwitches switches = new ContextSwitches();
-
-        @Setup(Level.Iteration)
-        public void iterationStart(IterationParams p) {
-            if (p.getType() == IterationType.MEASUREMENT) {
-                opsAtStart = ops;
-                switches.begin();
-            }
-        }
-
-        @TearDown(Level.Iteration)
-        public void iterationEnd() {
-            switches.end(ops - opsAtStart);
-        }
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -134,25 +116,10 @@ public class RcSendBenchmark {
     }
 
     @State(Scope.Thread)
-    public static class Relays {
+    public static class Relays extends CountedOperations {
         RelayPair relays;
         int inflight;
-        long ops;
-        private long opsAtStart;
-        final ContextSwitches switches = new ContextSwitches();
 
-        @Setup(Level.Iteration)
-        public void iterationStart(IterationParams p) {
-            if (p.getType() == IterationType.MEASUREMENT) {
-                opsAtStart = ops;
-                switches.begin();
-            }
-        }
-
-        @TearDown(Level.Iteration)
-        public void iterationEnd() {
-            switches.end(ops - opsAtStart);
-        }
         final byte[] message = new byte[SIZE];
         final byte[] received = new byte[SIZE];
         final Idle idle = new Idle();

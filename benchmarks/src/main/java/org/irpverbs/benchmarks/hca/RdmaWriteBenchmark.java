@@ -18,8 +18,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * 64 KiB RDMA WRITE bandwidth from port 1 of a Tavor MT23108 to port 1 of a mem-free MT25208
@@ -56,7 +54,7 @@ public class RdmaWriteBenchmark {
     static final int BATCH = 16;
 
     @State(Scope.Thread)
-    public static class Link {
+    public static class Link extends CountedOperations {
         @Param({"2048", "4096"})
         public int mtu;
 
@@ -66,23 +64,7 @@ public class RdmaWriteBenchmark {
         HcaPair pair;
         int inflight;
         long nextWr;
-        long ops;
-        private long opsAtStart;
         final RcSendBenchmark.Idle idle = new RcSendBenchmark.Idle();
-        final ContextSwitches switches = new ContextSwitches();
-
-        @Setup(Level.Iteration)
-        public void iterationStart(IterationParams p) {
-            if (p.getType() == IterationType.MEASUREMENT) {
-                opsAtStart = ops;
-                switches.begin();
-            }
-        }
-
-        @TearDown(Level.Iteration)
-        public void iterationEnd() {
-            switches.end(ops - opsAtStart);
-        }
 
         @Setup(Level.Trial)
         public void setUp() {
