@@ -51,7 +51,8 @@ import org.osgi.util.promise.Promise;
  * interface (completed firmware commands, by opcode). Threads: the JVM's peak live (platform)
  * thread count during the round minus the live count once the HCA stack was up and before any
  * client existed (virtual threads are not platform threads; their carriers, which stay after the
- * warm-up, are).
+ * warm-up, are). Warm-up, not reported: rounds of 100 clients until {@value #WARMUP_COMMANDS}
+ * commands ran on the stack, then one round at each N before its measured rounds.
  *
  * <p>Run: {@code java -Dirpverbs.blocking=off -cp benchmarks/target/benchmarks.jar
  * org.irpverbs.benchmarks.hca.CommandInterfaceHarness [--clients 1,10,100,1000] [--models MT23108,MT25208]
@@ -162,8 +163,11 @@ public final class CommandInterfaceHarness {
         }
     }
 
+    /** Commands run before the first measured round of a stack. */
+    static final long WARMUP_COMMANDS = 20_000;
+
     static int rounds(int clients) {
-        return clients <= 1 ? 60 : clients <= 10 ? 20 : clients <= 100 ? 8 : 4;
+        return clients <= 1 ? 60 : clients <= 10 ? 20 : clients <= 100 ? 10 : 6;
     }
 
     /** One HCA stack whose drivers run one command mode, with what every client shares. */
@@ -214,11 +218,15 @@ public final class CommandInterfaceHarness {
                         if (mode.equals("queued")) {
                             timerDelay(stack.rig, latencyMicros);
                         }
-                        // warm-up (JIT, the first ICM chunks), not reported
-                        for (int w = 0; w < 3; w++) {
-                            round(stack.hca, stack.client, 100, factory);
+                        // warm-up (JIT, the first ICM chunks), not reported: rounds of 100 clients until
+                        // WARMUP_COMMANDS commands ran, enough for C2 to compile the whole command path
+                        // (3 rounds, the earlier warm-up, left the first N = 1000 round 5-10 % slower)
+                        long warmed = 0;
+                        while (warmed < WARMUP_COMMANDS) {
+                            warmed += round(stack.hca, stack.client, 100, factory).commands;
                         }
                     }
+                    round(stack.hca, stack.client, n, factory); // one unreported round at this N
                     for (int r = 0; r < rounds; r++) {
                         THREADS.resetPeakThreadCount();
                         last = round(stack.hca, stack.client, n, factory);

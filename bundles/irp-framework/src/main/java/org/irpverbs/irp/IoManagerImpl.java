@@ -33,7 +33,7 @@ final class IoManagerImpl implements IoManager {
         this.name = name;
         this.dpcs = new DpcPool(name, completionThreads, true);
         this.systemWorker = new DpcPool(name + "-system", 1, false);
-        this.timers = new Timers(dpcs, name);
+        this.timers = new Timers(name);
         // callbacks run as DPCs; timeouts and delays use the lock-free timers, never a JDK
         // scheduler whose queue lock a DISPATCH-level resolve would take when it cancels a timeout
         this.promises = new PromiseFactory(dpcs::queue, new TimerScheduler(timers, dpcs));
@@ -326,6 +326,11 @@ final class IoManagerImpl implements IoManager {
     @Override
     public Cancellable schedule(long delayNanos, Runnable work) {
         return timers.schedule(delayNanos, work);
+    }
+
+    /** Timers armed and neither fired nor cancelled (for tests). */
+    int pendingTimers() {
+        return timers.pending();
     }
 
     @Override

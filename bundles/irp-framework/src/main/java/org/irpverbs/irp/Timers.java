@@ -8,15 +8,30 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The manager's timers ({@code KTIMER} + DPC): one timer thread keeps a heap of deadlines and
- * hands each expired timer's work to the completion pool as a DPC. Arming and cancelling are
- * lock-free (an inbox queue and a state CAS), so both may be done at DISPATCH; only the timer
- * thread touches the heap.
+ * The manager's timers ({@code KTIMER} + its DPC): one timer thread keeps a heap of deadlines and,
+ * like the processor whose clock interrupt expires a Windows timer, runs each expired timer's
+ * routine itself at DISPATCH, in deadline order, without handing it to another thread (a hand-off
+ * would add a thread wake-up, tens of microseconds on a VM, to every timer). Timer routines are
+ * DPCs: short, non-blocking, and they delay later timers by as long as they run.
+ *
+ * <p>Precision: {@link LockSupport#parkNanos} wakes a thread late by the kernel's timer slack (50
+ * µs by default on Linux) plus the scheduler's wake-up latency, about 80 µs at the median on a
+ * small VM; that would lengthen every simulated firmware latency. So the thread parks until
+ * {@code spinMicros} before the nearest deadline and spins the rest (a high-resolution timer
+ * bought with CPU time only while a timer is about to expire). The margin comes from the system
+ * property {@code irpverbs.timer.spinMicros} (default {@value #DEFAULT_SPIN_MICROS}; 0 turns
+ * spinning off, 0..10000 allowed).
+ *
+ * <p>Arming and cancelling are lock-free (an inbox queue and a state CAS), so both may be done at
+ * DISPATCH; only the timer thread touches the heap. Arming wakes the timer thread only when the new
+ * deadline is earlier than the one it is parked for.
  */
 final class Timers {
     static final int ARMED = 0;
     static final int CANCELLED = 1;
     static final int FIRED = 2;
+    static final int DEFAULT_SPIN_MICROS = 100;
+    private static final int MAX_SPIN_MICROS = 10_000;
     private static final VarHandle TIMER_STATE;
 
     static {
@@ -25,6 +40,28 @@ final class Timers {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    /**
+     * The spin margin from {@code irpverbs.timer.spinMicros}.
+     *
+     * @throws IllegalArgumentException naming the property if the value is not an integer in 0..10000
+     */
+    static long spinNanosFromProperty() {
+        String value = System.getProperty("irpverbs.timer.spinMicros");
+        if (value == null || value.isBlank()) {
+            return DEFAULT_SPIN_MICROS * 1000L;
+        }
+        try {
+            int micros = Integer.parseInt(value.trim());
+            if (micros >= 0 && micros <= MAX_SPIN_MICROS) {
+                return micros * 1000L;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                "irpverbs.timer.spinMicros must be an integer from 0 to " + MAX_SPIN_MICROS + "; was '" + value + "'");
     }
 
     /** One armed timer. */
@@ -53,15 +90,27 @@ final class Timers {
         }
     }
 
-    private final DpcPool dpcs;
     private final ConcurrentLinkedQueue<Timer> inbox = new ConcurrentLinkedQueue<>();
     private final PriorityQueue<Timer> heap = new PriorityQueue<>();
     private final AtomicInteger cancelledInHeap = new AtomicInteger();
+    private final long spinNanos;
     private final Thread thread;
     private volatile boolean running = true;
+    /** True while the timer thread is parked (or about to park); false while it works or spins. */
+    private volatile boolean parked;
+    /** When {@link #parked}: whether it parked without a deadline, else the time it wakes at. */
+    private volatile boolean parkedIndefinitely;
+    private volatile long parkedUntil;
 
-    Timers(DpcPool dpcs, String name) {
-        this.dpcs = dpcs;
+    Timers(String name) {
+        this(name, spinNanosFromProperty());
+    }
+
+    Timers(String name, long spinNanos) {
+        if (spinNanos < 0) {
+            throw new IllegalArgumentException("spin margin must not be negative: " + spinNanos);
+        }
+        this.spinNanos = spinNanos;
         this.thread = new Thread(this::run, name + "-timer");
         thread.setDaemon(true);
         thread.start();
@@ -73,7 +122,9 @@ final class Timers {
         }
         Timer t = new Timer(System.nanoTime() + delayNanos, work);
         inbox.add(t);
-        LockSupport.unpark(thread);
+        if (parked && (parkedIndefinitely || t.deadline - spinNanos - parkedUntil < 0)) {
+            LockSupport.unpark(thread);
+        }
         return t;
     }
 
@@ -97,33 +148,89 @@ final class Timers {
         }
     }
 
+    boolean isTimerThread(Thread t) {
+        return t == thread;
+    }
+
     private void run() {
+        LevelState level = LevelState.get();
         while (running) {
-            Timer t;
-            while ((t = inbox.poll()) != null) {
-                heap.add(t);
-            }
+            drainInbox();
             if (cancelledInHeap.get() > 1024 && cancelledInHeap.get() > heap.size() / 2) {
                 purgeCancelled();
             }
+            Timer head = nextLiveHead();
             long now = System.nanoTime();
+            if (head != null && head.deadline - now <= 0) {
+                expire(level, now);
+                continue;
+            }
+            if (head != null && head.deadline - now <= spinNanos) {
+                spinUntil(head);
+                continue;
+            }
+            // Park until the spin margin before the head; schedule() wakes us for an earlier one.
+            parkedIndefinitely = head == null;
+            parkedUntil = head == null ? 0 : head.deadline - spinNanos;
+            parked = true;
+            if (inbox.isEmpty() && running) {
+                if (head == null) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, head.deadline - spinNanos - now);
+                }
+            }
+            parked = false;
+        }
+    }
+
+    private void drainInbox() {
+        Timer t;
+        while ((t = inbox.poll()) != null) {
+            if (t.state == CANCELLED) {
+                cancelledInHeap.decrementAndGet();
+            } else {
+                heap.add(t);
+            }
+        }
+    }
+
+    /** The earliest timer still armed; cancelled ones at the top are dropped. */
+    private Timer nextLiveHead() {
+        Timer head;
+        while ((head = heap.peek()) != null && head.state == CANCELLED) {
+            heap.poll();
+            cancelledInHeap.decrementAndGet();
+        }
+        return head;
+    }
+
+    /** Busy-waits for {@code head}'s deadline, leaving early if it is cancelled or a new timer comes in. */
+    private void spinUntil(Timer head) {
+        while (running && head.state == ARMED && inbox.isEmpty() && head.deadline - System.nanoTime() > 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Runs every timer due at {@code now}, at DISPATCH, as the clock interrupt's DPCs. */
+    private void expire(LevelState level, long now) {
+        ExecutionLevel previous = level.raise("timer DPC");
+        try {
             Timer head;
             while ((head = heap.peek()) != null && head.deadline - now <= 0) {
                 heap.poll();
                 if (TIMER_STATE.compareAndSet(head, ARMED, FIRED)) {
-                    dpcs.queue(head.work);
+                    try {
+                        head.work.run();
+                    } catch (RuntimeException | Error e) {
+                        DriverVerifier.report("timer DPC threw " + e);
+                    }
                 } else {
                     cancelledInHeap.decrementAndGet();
                 }
             }
-            if (!inbox.isEmpty()) {
-                continue;
-            }
-            if (head == null) {
-                LockSupport.park(this);
-            } else {
-                LockSupport.parkNanos(this, head.deadline - now);
-            }
+        } finally {
+            level.lower(previous);
         }
     }
 

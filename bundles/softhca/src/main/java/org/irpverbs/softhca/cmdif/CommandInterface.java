@@ -320,13 +320,16 @@ public final class CommandInterface {
         HcrRequest request = (HcrRequest) irp.currentLocation().argument();
         request.completed(status, output);
         completedByOpcode.incrementAndGet(request.command().opcode().ordinal());
+        // Refill the HCR before completing: the completion runs the callers' completion routines
+        // (often the next command of a multi-command verb, or a whole promise chain), and the freed
+        // token should not sit idle while they run.
+        pump();
         CountDownLatch event = takeLegacyEvent(irp);
         if (event != null) {
             event.countDown(); // legacy: the blocked caller completes the request itself
         } else {
             irp.complete(status.ntStatus());
         }
-        pump();
     }
 
     /** The firmware did not answer in time: the token's generation moves on, so a late answer is ignored. */
@@ -336,13 +339,13 @@ public final class CommandInterface {
             return;
         }
         timedOut.incrementAndGet();
+        pump();
         CountDownLatch event = takeLegacyEvent(irp);
         if (event != null) {
             event.countDown();
         } else {
             irp.complete(NtStatus.IO_TIMEOUT);
         }
-        pump();
     }
 
     /** Surprise removal: the hardware will not answer; every outstanding command fails now. */

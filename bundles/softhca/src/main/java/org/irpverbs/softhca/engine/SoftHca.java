@@ -1,7 +1,9 @@
 package org.irpverbs.softhca.engine;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -45,9 +47,12 @@ import org.slf4j.LoggerFactory;
  * is unplugged.
  *
  * <p><b>Firmware</b> ({@link #firmware()}): a posted command is counted outstanding (at most
- * {@code 1 << config.logMaxOutstanding}), waits its latency class's delay on an
- * {@link IoManager#schedule} timer, then runs on the engine thread and completes through the
- * {@link CommandCompletionHandler} at DISPATCH, in order with the HCA's other events. The
+ * {@code 1 << config.logMaxOutstanding}); the engine thread applies it when it picks it up (in
+ * posting order, serialised with packet processing), and it completes through the
+ * {@link CommandCompletionHandler} at DISPATCH once its latency class's delay has elapsed on an
+ * {@link IoManager#schedule} timer and its effect has been applied, whichever comes last (firmware
+ * that is busy for the command's latency and reports at the end; the driver cannot see the effect
+ * before the completion, so when inside that time it happens does not matter to it). The
  * firmware state machine: QUERY_FW is always allowed; Tavor-mode start is SYS_EN, mem-free start
  * is MAP_FA then RUN_FW; anything else before the firmware runs fails with BAD_SYS_STATE; contexts
  * need INIT_HCA. Mem-free mode checks ICM: SW2HW_MPT (MPT chunk), SW2HW_CQ (CQC chunk), RST2INIT
@@ -334,27 +339,63 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
         };
     }
 
-    /** Runs a command's effect on the engine thread and queues its completion. */
-    private void execute(Command command, int token, long epoch) {
-        if ((outstanding.get() >>> 32) != epoch || failed) {
-            return; // reset or failed since it was posted: it never completes
+    /**
+     * One posted command on its way through the firmware. It completes when two things have
+     * happened, in either order: the engine applied it ({@link #apply}) and its latency elapsed
+     * ({@link #latencyElapsed}, the timer routine). Whichever comes second posts the completion, so
+     * the latency is not lengthened by a hop to the engine thread after the timer fires.
+     */
+    private final class PostedCommand {
+        private final Command command;
+        private final int token;
+        private final long epoch;
+        private final AtomicInteger toGo = new AtomicInteger(2);
+        // written by the engine thread before its decrement of toGo, read after the last decrement
+        private CommandStatus status;
+        private Object output;
+        private List<AsyncEvent> eventsAfter = List.of();
+
+        PostedCommand(Command command, int token, long epoch) {
+            this.command = command;
+            this.token = token;
+            this.epoch = epoch;
         }
-        DeviceState s = state;
-        CommandStatus status;
-        Object output = null;
-        try {
-            status = commands.execute(s, command);
-            output = commands.takeOutput();
-        } catch (RuntimeException e) {
-            LOG.error("{}: {} failed", config.name(), command.opcode(), e);
-            status = CommandStatus.INTERNAL_ERR;
+
+        /** On the engine thread: the command's effect. */
+        void apply() {
+            if ((outstanding.get() >>> 32) != epoch || failed) {
+                return; // reset or failed since it was posted: it never completes
+            }
+            try {
+                status = commands.execute(state, command);
+                output = commands.takeOutput();
+            } catch (RuntimeException e) {
+                LOG.error("{}: {} failed", config.name(), command.opcode(), e);
+                status = CommandStatus.INTERNAL_ERR;
+            }
+            if (!commands.eventsAfter().isEmpty()) {
+                eventsAfter = List.copyOf(commands.eventsAfter());
+                commands.eventsAfter().clear();
+            }
+            commandCounts.incrementAndGet(command.opcode().ordinal());
+            if (toGo.decrementAndGet() == 0) {
+                complete();
+            }
         }
-        commandCounts.incrementAndGet(command.opcode().ordinal());
-        events.post(new CommandDone(token, status, output, epoch));
-        for (AsyncEvent e : commands.eventsAfter()) {
-            events.post(e);
+
+        /** The timer routine, at DISPATCH on the I/O manager's timer thread. */
+        void latencyElapsed() {
+            if (toGo.decrementAndGet() == 0) {
+                complete();
+            }
         }
-        commands.eventsAfter().clear();
+
+        private void complete() {
+            events.post(new CommandDone(token, status, output, epoch));
+            for (AsyncEvent e : eventsAfter) {
+                events.post(e);
+            }
+        }
     }
 
     /** Delivers one event at DISPATCH (the event queue's DPC). */
@@ -409,7 +450,9 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
                 }
             } while (!outstanding.compareAndSet(cur, cur + 1));
             long epoch = cur >>> 32;
-            io.schedule(latency(command.opcode()), () -> engine.submit(() -> execute(command, token, epoch)));
+            PostedCommand posted = new PostedCommand(command, token, epoch);
+            io.schedule(latency(command.opcode()), posted::latencyElapsed);
+            engine.submit(posted::apply);
             return true;
         }
 

@@ -1,0 +1,147 @@
+package org.irpverbs.irp;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.After;
+import org.junit.Rule;
+import org.junit.Test;
+
+/**
+ * The timer thread: routines run at DISPATCH on the timer thread itself, in deadline order;
+ * cancelled timers never run; an earlier timer armed while the thread parks for a later one wakes
+ * it; a throwing routine is reported and later timers still fire; the spin margin property is
+ * validated. No test asserts how precise a timer is (that is measured, in the command-interface
+ * harness of docs/BENCHMARKS-HCA.md).
+ */
+public class TimersTest {
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    @Rule
+    public final FrameworkRule fw = new FrameworkRule();
+
+    @After
+    public void clearProperty() {
+        System.clearProperty("irpverbs.timer.spinMicros");
+    }
+
+    @Test
+    public void routineRunsAtDispatchOnTheTimerThreadWithoutAHandOff() throws InterruptedException {
+        AtomicReference<ExecutionLevel> level = new AtomicReference<>();
+        AtomicReference<String> thread = new AtomicReference<>();
+        CountDownLatch fired = new CountDownLatch(1);
+        fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(1), () -> {
+            level.set(ExecutionLevel.current());
+            thread.set(Thread.currentThread().getName());
+            fired.countDown();
+        });
+        assertTrue(fired.await(10, TimeUnit.SECONDS));
+        assertEquals(ExecutionLevel.DISPATCH, level.get());
+        assertEquals("test-timer", thread.get());
+        fw.assertClean();
+    }
+
+    @Test
+    public void timersFireInDeadlineOrderWhateverTheArmingOrder() throws InterruptedException {
+        List<Integer> order = new CopyOnWriteArrayList<>();
+        CountDownLatch all = new CountDownLatch(5);
+        int[] delaysMillis = {9, 3, 7, 1, 5};
+        for (int d : delaysMillis) {
+            fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(d), () -> {
+                order.add(d);
+                all.countDown();
+            });
+        }
+        assertTrue(all.await(10, TimeUnit.SECONDS));
+        assertEquals(List.of(1, 3, 5, 7, 9), order);
+        fw.assertClean();
+    }
+
+    @Test
+    public void earlierTimerArmedWhileParkedForALaterOneWakesTheThread() throws InterruptedException {
+        AtomicInteger late = new AtomicInteger();
+        Cancellable far = fw.io().schedule(60 * SECOND, late::incrementAndGet);
+        Thread.sleep(20); // the timer thread is now parked until shortly before the far deadline
+        CountDownLatch near = new CountDownLatch(1);
+        fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(2), near::countDown);
+        assertTrue("the near timer must not wait for the far one", near.await(10, TimeUnit.SECONDS));
+        assertTrue(far.cancel());
+        assertEquals(0, late.get());
+        fw.assertClean();
+    }
+
+    @Test
+    public void cancelledTimersNeverRunAndAreNotPending() throws InterruptedException {
+        AtomicInteger ran = new AtomicInteger();
+        Cancellable[] timers = new Cancellable[2000];
+        for (int i = 0; i < timers.length; i++) {
+            timers[i] = fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(300 + i % 20), ran::incrementAndGet);
+        }
+        for (Cancellable t : timers) {
+            assertTrue(t.cancel());
+        }
+        CountDownLatch sentinel = new CountDownLatch(1);
+        fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(400), sentinel::countDown);
+        assertTrue(sentinel.await(10, TimeUnit.SECONDS));
+        assertEquals(0, ran.get());
+        for (Cancellable t : timers) {
+            assertFalse("a cancelled timer cannot be cancelled again", t.cancel());
+        }
+        assertEquals(0, ((IoManagerImpl) fw.io()).pendingTimers());
+        fw.assertClean();
+    }
+
+    @Test
+    public void throwingRoutineIsReportedAndLaterTimersStillFire() throws InterruptedException {
+        fw.expectBugs(1);
+        fw.io().schedule(0, () -> {
+            throw new IllegalStateException("broken timer routine");
+        });
+        CountDownLatch after = new CountDownLatch(1);
+        fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(3), after::countDown);
+        assertTrue(after.await(10, TimeUnit.SECONDS));
+        assertTrue(DriverVerifier.recentBugs().toString().contains("broken timer routine"));
+        fw.assertClean();
+    }
+
+    @Test
+    public void withoutSpinningTimersStillFire() throws InterruptedException {
+        Timers plain = new Timers("plain", 0);
+        try {
+            CountDownLatch fired = new CountDownLatch(3);
+            for (int i = 1; i <= 3; i++) {
+                plain.schedule(TimeUnit.MILLISECONDS.toNanos(i), fired::countDown);
+            }
+            assertTrue(fired.await(10, TimeUnit.SECONDS));
+        } finally {
+            plain.shutdown();
+            plain.awaitStopped(5000);
+        }
+        fw.assertClean();
+    }
+
+    @Test
+    public void spinMarginPropertyIsValidated() {
+        System.setProperty("irpverbs.timer.spinMicros", "250");
+        assertEquals(250_000L, Timers.spinNanosFromProperty());
+        System.setProperty("irpverbs.timer.spinMicros", "0");
+        assertEquals(0L, Timers.spinNanosFromProperty());
+        System.clearProperty("irpverbs.timer.spinMicros");
+        assertEquals(Timers.DEFAULT_SPIN_MICROS * 1000L, Timers.spinNanosFromProperty());
+        for (String bad : new String[] {"-1", "10001", "fast", "1.5"}) {
+            System.setProperty("irpverbs.timer.spinMicros", bad);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, Timers::spinNanosFromProperty);
+            assertTrue(e.getMessage(), e.getMessage().contains("irpverbs.timer.spinMicros") && e.getMessage().contains(bad));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Timers("bad", -1));
+        fw.assertClean();
+    }
+}
