@@ -8,8 +8,8 @@ import org.irpverbs.softhca.fabric.FrameQueue;
 /**
  * The one thread that is an HCA's "hardware" (design.md section 4: no thread per client or per
  * request). It serves three lock-free multi-producer queues in turn — control work (command
- * executions, timer expiries, resets), packets from the fabric, and QPs whose doorbell rang — and
- * parks when all are empty. It runs at PASSIVE because it is hardware, not a DISPATCH context,
+ * executions, timer expiries, resets), packets from the fabric, and QPs whose doorbell rang —,
+ * hands the packets it produced in that pass to the fabric as bursts, and parks when all are empty. It runs at PASSIVE because it is hardware, not a DISPATCH context,
  * but it never blocks on anything except its own idle park: everything it calls (the fabric,
  * event queue, timers) is non-blocking.
  *
@@ -28,6 +28,12 @@ final class EngineThread {
         void afterFrames();
 
         void serviceQp(QpContext qp);
+
+        /**
+         * At the end of each pass of the loop: hand the packets produced during the pass to the
+         * fabric as bursts.
+         */
+        void flush();
 
         /** Logs an unexpected exception from a work item (a bug); the engine keeps running. */
         void bug(String what, RuntimeException e);
@@ -70,6 +76,12 @@ final class EngineThread {
     /** Hands a received packet to the engine; the engine owns it. */
     void receive(Frame frame) {
         inbox.offer(frame);
+        wake();
+    }
+
+    /** Hands a burst of received packets to the engine, in order, with one queue operation. */
+    void receiveAll(Frame[] frames, int from, int to) {
+        inbox.offerAll(frames, from, to);
         wake();
     }
 
@@ -135,6 +147,11 @@ final class EngineThread {
                     hardware.bug("send processing", e);
                 }
             }
+            try {
+                hardware.flush();
+            } catch (RuntimeException e) {
+                hardware.bug("packet hand-off", e);
+            }
             if (!worked) {
                 sleeping = true;
                 if (idle() && running) {
@@ -143,7 +160,12 @@ final class EngineThread {
                 sleeping = false;
             }
         }
-        // drop what is left so that frames go back to their pools
+        // hand over what the last pass produced, drop what is left so that frames go back to their pools
+        try {
+            hardware.flush();
+        } catch (RuntimeException e) {
+            hardware.bug("packet hand-off", e);
+        }
         Frame f;
         while ((f = inbox.poll()) != null) {
             f.release();

@@ -147,6 +147,11 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
             }
 
             @Override
+            public void flush() {
+                transport.flush();
+            }
+
+            @Override
             public void bug(String what, RuntimeException e) {
                 LOG.error("{}: {} failed", config.name(), what, e);
                 DriverVerifier.report("soft HCA " + config.name() + ": " + what + " threw " + e);
@@ -300,6 +305,20 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
                 }
                 frame.setTag(port);
                 engine.receive(frame);
+            }
+
+            @Override
+            public void receiveBurst(FabricPort fp, Frame[] frames, int from, int to) {
+                if (s != state || s.dead || failed || engine.inboxSize() + (to - from) > tuning.inboxFrames()) {
+                    for (int i = from; i < to; i++) {
+                        receive(fp, frames[i]); // each is dropped and counted as receive() would
+                    }
+                    return;
+                }
+                for (int i = from; i < to; i++) {
+                    frames[i].setTag(port);
+                }
+                engine.receiveAll(frames, from, to);
             }
 
             @Override

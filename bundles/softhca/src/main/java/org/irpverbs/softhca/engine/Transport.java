@@ -2,6 +2,7 @@ package org.irpverbs.softhca.engine;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.function.Consumer;
 import org.irpverbs.softhca.engine.SoftHca.Counter;
 import org.irpverbs.softhca.fabric.FabricPort;
@@ -77,6 +78,7 @@ final class Transport {
     private final PacketCodec codec = new PacketCodec();
     private final PacketLayout layout = new PacketLayout();
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
+    private final Outgoing outgoing = new Outgoing();
     private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
     private final Consumer<QpContext> onRetryTimer = this::onRetryTimer;
     private final Consumer<QpContext> onRnrTimer = this::onRnrTimer;
@@ -104,7 +106,9 @@ final class Transport {
             }
             ByteBuffer b = frame.buffer();
             PacketLayout l = layout;
-            if (codec.decode(b, 0, frame.length(), l) != DecodeStatus.OK) {
+            DecodeStatus decoded = frame.icrcOffloaded() ? PacketCodec.decodeHeaders(b, 0, frame.length(), l)
+                    : codec.decode(b, 0, frame.length(), l);
+            if (decoded != DecodeStatus.OK) {
                 hca.count(Counter.MALFORMED);
                 fp.countReceiveError();
                 return;
@@ -332,16 +336,68 @@ final class Transport {
         return Lrh.BYTES + Bth.BYTES;
     }
 
-    /** Finishes (pad, lengths, ICRC) and sends the frame through the port; the fabric owns it after. */
+    /**
+     * Finishes (pad, lengths, ICRC unless the port offloads it) and queues the frame for the port;
+     * {@link #flush} hands the queue to the fabric at the end of the engine's pass. The fabric owns
+     * the frame after.
+     */
     private void transmit(HcaPort port, Frame f, int payloadEnd) {
-        f.setLength(codec.finish(f.buffer(), 0, payloadEnd));
         FabricPort fp = port.fabricPort;
         if (fp == null) {
             f.release(); // the port is not up: the packet goes nowhere (the retry timer notices)
             return;
         }
+        boolean offload = fp.icrcOffload();
+        f.setLength(codec.finish(f.buffer(), 0, payloadEnd, !offload)).setIcrcOffloaded(offload);
         hca.packetsSent.incrementAndGet();
-        fp.send(f);
+        if (hca.engine.isEngineThread()) {
+            outgoing.add(fp, f);
+        } else {
+            fp.send(f);
+        }
+    }
+
+    /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
+    void flush() {
+        outgoing.flush();
+    }
+
+    /**
+     * Packets the engine produced in the current pass of its loop, in order, with their ports
+     * (engine thread only). Handing them over together lets the fabric deliver a run to one
+     * receiver with one queue operation and one wake-up, where a real HCA's DMA engine would post a
+     * batch of descriptors with one doorbell.
+     */
+    private static final class Outgoing {
+        private static final int CAPACITY = 64;
+        private final Frame[] frames = new Frame[CAPACITY];
+        private final FabricPort[] ports = new FabricPort[CAPACITY];
+        private int count;
+
+        void add(FabricPort port, Frame frame) {
+            frames[count] = frame;
+            ports[count] = port;
+            if (++count == CAPACITY) {
+                flush();
+            }
+        }
+
+        void flush() {
+            int n = count;
+            count = 0;
+            int i = 0;
+            while (i < n) {
+                FabricPort port = ports[i];
+                int j = i + 1;
+                while (j < n && ports[j] == port) {
+                    j++;
+                }
+                port.sendBurst(frames, i, j);
+                i = j;
+            }
+            Arrays.fill(frames, 0, n, null);
+            Arrays.fill(ports, 0, n, null);
+        }
     }
 
     private static int pkeyOf(QpContext qp, HcaPort port) {

@@ -45,6 +45,29 @@ public interface FabricPort {
      */
     boolean send(Frame frame);
 
+    /**
+     * Sends {@code frames[from..to)} in order, as {@link #send} would send each; the array stays
+     * the caller's. An engine hands over everything it produced in one pass of its loop this way,
+     * so that a burst to one receiver costs one hand-off and one wake-up, not one per packet. The
+     * default sends them one by one.
+     */
+    default void sendBurst(Frame[] frames, int from, int to) {
+        for (int i = from; i < to; i++) {
+            send(frames[i]);
+        }
+    }
+
+    /**
+     * Checksum offload: whether a sender may leave the ICRC of its packets unset
+     * ({@link Frame#setIcrcOffloaded}) because this port computes it where a packet leaves the
+     * process (to a {@link FabricTransport}) and an in-process receiver does not need it. Real
+     * HCAs compute the ICRC in silicon at line rate; in software it is a CRC-32 pass over every
+     * byte, twice per packet. The default is false: the sender computes it.
+     */
+    default boolean icrcOffload() {
+        return false;
+    }
+
     /** Joins multicast group {@code mlid} (0xC000..0xFFFE), recording its MGID if given. */
     void join(int mlid, Gid mgid);
 

@@ -25,6 +25,7 @@ public final class Frame {
     volatile Frame next;
     private int length;
     private int tag;
+    private boolean icrcOffloaded;
 
     Frame(FramePool pool, int capacity, boolean direct) {
         this.pool = pool;
@@ -67,11 +68,26 @@ public final class Frame {
         return this;
     }
 
+    /**
+     * Whether the packet's ICRC field was left unset because the sender's port computes it where the
+     * packet leaves the process (see {@link FabricPort#icrcOffload()}); a receiver does not check
+     * the ICRC of such a frame, the in-memory hand-off having nothing that could corrupt it.
+     */
+    public boolean icrcOffloaded() {
+        return icrcOffloaded;
+    }
+
+    public Frame setIcrcOffloaded(boolean offloaded) {
+        this.icrcOffloaded = offloaded;
+        return this;
+    }
+
     /** Copies {@code other}'s packet into this frame. */
     public Frame copyFrom(Frame other) {
         buffer.put(0, other.buffer, 0, other.length);
         length = other.length;
         tag = other.tag;
+        icrcOffloaded = other.icrcOffloaded;
         return this;
     }
 
@@ -93,5 +109,6 @@ public final class Frame {
         state.set(IN_USE);
         length = 0;
         tag = 0;
+        icrcOffloaded = false;
     }
 }

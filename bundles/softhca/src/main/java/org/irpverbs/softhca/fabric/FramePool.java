@@ -5,11 +5,16 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.irpverbs.irp.SpinLock;
 
 /**
- * Frames of one size, reused: a free stack that any thread may push onto lock-free (a receiver
- * releasing a frame) and pop from under a {@link SpinLock} held for a few instructions (which also
- * rules out the ABA problem of a lock-free pop). When empty, {@link #acquire()} allocates a new
- * frame, so the pool grows to the number of frames in flight at the busiest moment; beyond
- * {@code maxPooled} released frames are left to the garbage collector.
+ * Frames of one size, reused. Acquiring pops a local free stack under a {@link SpinLock} held for a
+ * few instructions (in practice one thread, the owning engine, acquires, so the lock's cache line
+ * stays on its core). Releasing, which is usually done by another HCA's engine on another core,
+ * pushes onto a separate lock-free return stack; the acquirer takes that whole stack at once when
+ * its local stack runs dry. So a frame's round trip costs one cross-core cache-line transfer per
+ * batch instead of a contended CAS on a shared top on both sides for every packet (measured: a
+ * quarter of both engines' time at 64 KiB RDMA WRITE bandwidth with the shared top).
+ * When empty, {@link #acquire()} allocates a new frame, so the pool grows to the number of frames
+ * in flight at the busiest moment; beyond {@code maxPooled} released frames are left to the
+ * garbage collector.
  *
  * <p>Thread-safe; never blocks, so usable at DISPATCH.
  */
@@ -17,9 +22,13 @@ public final class FramePool {
     private final int frameBytes;
     private final boolean direct;
     private final int maxPooled;
-    private final AtomicReference<Frame> top = new AtomicReference<>();
     private final SpinLock popLock = new SpinLock();
-    private final AtomicInteger pooled = new AtomicInteger();
+    /** The acquirers' stack (guarded by popLock; read without it only for the soft bound). */
+    private Frame localTop;
+    private int localCount;
+    /** Released frames, pushed lock-free by any thread, taken as a whole by an acquirer. */
+    private final AtomicReference<Frame> returned = new AtomicReference<>();
+    private final AtomicInteger returnedCount = new AtomicInteger();
     private final AtomicInteger allocated = new AtomicInteger();
 
     /**
@@ -47,15 +56,21 @@ public final class FramePool {
 
     /** A frame owned by the caller, length 0. */
     public Frame acquire() {
-        Frame f = null;
+        Frame f;
         popLock.lock();
         try {
-            Frame t;
-            while ((t = top.get()) != null) {
-                if (top.compareAndSet(t, t.next)) {
-                    f = t;
-                    break;
+            f = localTop;
+            if (f == null) {
+                f = returned.getAndSet(null);
+                if (f != null) {
+                    // the count may include a frame pushed just after the swap: then the split
+                    // between the two counts is off by one for a moment, their sum is not
+                    localCount += returnedCount.getAndSet(0);
                 }
+            }
+            if (f != null) {
+                localTop = f.next;
+                localCount--;
             }
         } finally {
             popLock.unlock();
@@ -64,7 +79,6 @@ public final class FramePool {
             f = new Frame(this, frameBytes, direct);
             allocated.incrementAndGet();
         } else {
-            pooled.decrementAndGet();
             f.next = null;
         }
         f.markInUse();
@@ -72,15 +86,15 @@ public final class FramePool {
     }
 
     void recycle(Frame f) {
-        if (pooled.get() >= maxPooled) {
+        if (localCount + returnedCount.get() >= maxPooled) {
             return;
         }
-        pooled.incrementAndGet();
         Frame t;
         do {
-            t = top.get();
+            t = returned.get();
             f.next = t;
-        } while (!top.compareAndSet(t, f));
+        } while (!returned.compareAndSet(t, f));
+        returnedCount.incrementAndGet();
     }
 
     /** Frames ever allocated by this pool. */
@@ -88,8 +102,8 @@ public final class FramePool {
         return allocated.get();
     }
 
-    /** Frames waiting in the pool now. */
+    /** Frames waiting in the pool now (exact when no frame is being released meanwhile). */
     public int pooled() {
-        return pooled.get();
+        return localCount + returnedCount.get();
     }
 }

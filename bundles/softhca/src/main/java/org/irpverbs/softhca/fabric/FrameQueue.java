@@ -26,6 +26,24 @@ public final class FrameQueue {
         append(f);
     }
 
+    /**
+     * Appends {@code frames[from..to)} in order with one atomic exchange (a burst from one sender);
+     * ownership of all passes to the consumer.
+     */
+    public void offerAll(Frame[] frames, int from, int to) {
+        if (to <= from) {
+            return;
+        }
+        for (int i = from; i < to - 1; i++) {
+            frames[i].next = frames[i + 1];
+        }
+        Frame tail = frames[to - 1];
+        tail.next = null;
+        size.addAndGet(to - from);
+        Frame previous = last.getAndSet(tail);
+        previous.next = frames[from];
+    }
+
     private void append(Frame f) {
         f.next = null;
         Frame previous = last.getAndSet(f);

@@ -16,6 +16,17 @@ public interface FrameReceiver {
     void receive(FabricPort port, Frame frame);
 
     /** The port's link went up or down (the port may still be attached). Must not block. */
+    /**
+     * Several packets for {@code port}, in order, from one sender's burst: {@code frames[from..to)}
+     * pass to the receiver as {@link #receive} would pass each. The array stays the caller's. The
+     * default receives them one by one; an HCA queues the whole burst with one hand-off.
+     */
+    default void receiveBurst(FabricPort port, Frame[] frames, int from, int to) {
+        for (int i = from; i < to; i++) {
+            receive(port, frames[i]);
+        }
+    }
+
     default void linkStateChanged(FabricPort port, boolean up) {
     }
 }

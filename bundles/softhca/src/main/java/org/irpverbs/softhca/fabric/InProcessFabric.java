@@ -50,6 +50,7 @@ public final class InProcessFabric implements Fabric {
     private final AtomicLongArray switchCounters = new AtomicLongArray(6);
     private final FramePool copies = new FramePool(4096 + PacketCodec.MAX_HEADER_BYTES + 8);
     private final FabricIngress ingress = this::deliverFromTransport;
+    private volatile boolean icrcOffload = true;
 
     /** A fabric named "fabric". */
     public InProcessFabric() {
@@ -63,6 +64,28 @@ public final class InProcessFabric implements Fabric {
     @Override
     public String name() {
         return name;
+    }
+
+    /**
+     * Checksum offload for this fabric's ports ({@link FabricPort#icrcOffload()}; default on): a
+     * frame delivered in-process keeps its ICRC unset, one that leaves through a transport gets
+     * it computed on the way out. Off, every sender computes and every receiver checks it.
+     */
+    public void setIcrcOffload(boolean offload) {
+        this.icrcOffload = offload;
+    }
+
+    public boolean icrcOffload() {
+        return icrcOffload;
+    }
+
+    /** A frame leaving the process carries a real ICRC: computed here if its sender offloaded it. */
+    private static Frame withIcrc(Frame frame) {
+        if (frame.icrcOffloaded()) {
+            new PacketCodec().writeIcrc(frame.buffer(), 0, frame.length()); // slow path: transports only
+            frame.setIcrcOffloaded(false);
+        }
+        return frame;
     }
 
     @Override
@@ -191,7 +214,7 @@ public final class InProcessFabric implements Fabric {
             for (FabricTransport t : transports) {
                 if (t.reaches(dlid)) {
                     switchCounters.incrementAndGet(FORWARDED);
-                    t.transmit(frame, dlid);
+                    t.transmit(withIcrc(frame), dlid);
                     return;
                 }
             }
@@ -211,7 +234,7 @@ public final class InProcessFabric implements Fabric {
             if (from != null) {
                 for (FabricTransport t : transports) {
                     switchCounters.incrementAndGet(FORWARDED);
-                    t.transmit(copies.acquire().copyFrom(frame), dlid);
+                    t.transmit(withIcrc(copies.acquire().copyFrom(frame)), dlid);
                     copiesSent++;
                 }
             }
@@ -373,6 +396,70 @@ public final class InProcessFabric implements Fabric {
             counters.addAndGet(XMIT_DATA, length >>> 2);
             forward(this, frame);
             return true;
+        }
+
+        /**
+         * Runs of consecutive frames to one local unicast port go to its receiver as one burst, with
+         * the counters added once per run; anything else (multicast, transports, drops) goes
+         * through {@link #send} frame by frame, so the checks and counts are those of {@code send}.
+         */
+        @Override
+        public void sendBurst(Frame[] frames, int from, int to) {
+            int i = from;
+            while (i < to) {
+                Port dest = localUnicastTarget(frames[i]);
+                if (dest == null) {
+                    send(frames[i++]);
+                    continue;
+                }
+                int j = i + 1;
+                long words = frames[i].length() >>> 2;
+                while (j < to && localUnicastTarget(frames[j]) == dest) {
+                    words += frames[j].length() >>> 2;
+                    j++;
+                }
+                int n = j - i;
+                counters.addAndGet(XMIT_PKTS, n);
+                counters.addAndGet(XMIT_DATA, words);
+                if (!dest.attached || !dest.linkUp) {
+                    for (int k = i; k < j; k++) {
+                        deliver(dest, frames[k], 0); // counts and releases each as a drop
+                    }
+                } else {
+                    dest.counters.addAndGet(RCV_PKTS, n);
+                    dest.counters.addAndGet(RCV_DATA, words);
+                    switchCounters.addAndGet(FORWARDED, n);
+                    dest.receiver.receiveBurst(dest, frames, i, j);
+                }
+                i = j;
+            }
+        }
+
+        /**
+         * The local port a frame goes to if {@link #send} would accept it and forward it to a
+         * unicast LID of this fabric within that port's MTU; null otherwise.
+         */
+        private Port localUnicastTarget(Frame frame) {
+            int length = frame.length();
+            if (!attached || !linkUp || length < PacketCodec.MIN_PACKET_BYTES) {
+                return null;
+            }
+            ByteBuffer b = frame.buffer();
+            int payload = PacketCodec.payloadLength(b, 0, length);
+            if (payload > mtu.bytes()) {
+                return null;
+            }
+            int dlid = Lrh.dlid(b, 0);
+            if (!Lrh.isUnicast(dlid)) {
+                return null;
+            }
+            Port to = byLid.get(dlid);
+            return to != null && payload <= to.mtu.bytes() ? to : null;
+        }
+
+        @Override
+        public boolean icrcOffload() {
+            return icrcOffload;
         }
 
         @Override

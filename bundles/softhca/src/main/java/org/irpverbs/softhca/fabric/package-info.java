@@ -9,7 +9,9 @@
  * sender gives it to its port, the fabric gives it to the receiving port's
  * {@link org.irpverbs.softhca.fabric.FrameReceiver}, and whoever holds it last releases it to its
  * {@link org.irpverbs.softhca.fabric.FramePool}, so the data path copies each payload once on the
- * way out and once on the way in, and allocates nothing per packet.
+ * way out and once on the way in, and allocates nothing per packet. Senders hand over bursts
+ * ({@code FabricPort.sendBurst}) and receivers take them with one queue operation; the in-process
+ * fabric offloads the ICRC (computed only for frames that leave through a transport).
  *
  * <p>Frames for LIDs no local port owns are offered to {@link org.irpverbs.softhca.fabric.FabricTransport}s:
  * the SPI through which a RoCEv2-over-UDP transport (port 4791) can later carry the same packets
@@ -18,7 +20,7 @@
  * <p>Simplified, as design.md section 11 allows: one switch, no physical layer (no virtual lanes,
  * no credit-based link flow control, no link training), the SM's routing replaced by the LID table.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.irpverbs.softhca.fabric;
 

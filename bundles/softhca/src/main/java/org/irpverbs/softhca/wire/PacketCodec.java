@@ -37,6 +37,15 @@ public final class PacketCodec {
      * @return the packet's length in bytes, from its LRH to the end of its ICRC
      */
     public int finish(ByteBuffer b, int start, int payloadEnd) {
+        return finish(b, start, payloadEnd, true);
+    }
+
+    /**
+     * {@link #finish(ByteBuffer, int, int)}, leaving the ICRC field zero when {@code computeIcrc}
+     * is false: checksum offload, for a packet whose port computes the ICRC only if the packet
+     * leaves the process ({@link #writeIcrc} then fills it in).
+     */
+    public int finish(ByteBuffer b, int start, int payloadEnd, boolean computeIcrc) {
         boolean global = Lrh.lnh(b, start) == Lrh.LNH_IBA_GLOBAL;
         int bth = start + Lrh.BYTES + (global ? Grh.BYTES : 0);
         int pad = (-(payloadEnd - start)) & 3;
@@ -50,8 +59,17 @@ public final class PacketCodec {
         if (global) {
             Grh.setPayloadLength(b, start + Lrh.BYTES, total - Lrh.BYTES - Grh.BYTES);
         }
-        Icrc.write(b, icrcOffset, icrc.compute(b, start, icrcOffset));
+        Icrc.write(b, icrcOffset, computeIcrc ? icrc.compute(b, start, icrcOffset) : 0);
         return total;
+    }
+
+    /**
+     * Computes and writes the ICRC of the finished native IB packet in {@code [start, start + length)}
+     * (its lengths and pad already set): what an offloading port does when the packet leaves.
+     */
+    public void writeIcrc(ByteBuffer b, int start, int length) {
+        int icrcOffset = start + length - Icrc.BYTES;
+        Icrc.write(b, icrcOffset, icrc.compute(b, start, icrcOffset));
     }
 
     /**

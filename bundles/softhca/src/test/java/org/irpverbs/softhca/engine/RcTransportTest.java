@@ -217,6 +217,25 @@ public class RcTransportTest extends EngineTestBase {
 
     @Test
     public void sixtyFourKibMessagesOverA2KibMtu() {
+        sixtyFourKibTraffic();
+    }
+
+    /**
+     * The in-process fabric offloads the ICRC by default (frames delivered in memory carry none);
+     * with offload off every packet's ICRC is computed by the sender and checked by the receiver,
+     * and the same traffic must pass: a wrong ICRC would be dropped as malformed and never complete.
+     */
+    @Test
+    public void sameTrafficWithTheIcrcComputedAndCheckedOnEveryPacket() {
+        fabric.setIcrcOffload(false);
+        sixtyFourKibTraffic();
+        assertFalse(fabric.ports().isEmpty());
+        for (var p : fabric.ports()) {
+            assertEquals(p.name(), 0, p.counters().portRcvErrors());
+        }
+    }
+
+    private void sixtyFourKibTraffic() {
         pair(TestHca.RcOptions.defaults());
         int len = 64 * 1024;
         fill(aBuf.memory(), 0, len, 5);

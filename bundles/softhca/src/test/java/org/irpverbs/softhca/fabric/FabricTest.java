@@ -31,7 +31,7 @@ public class FabricTest {
     private final FramePool pool = new FramePool(4096 + 256);
 
     /** Keeps what it receives (and releases the frames). */
-    static final class Sink implements FrameReceiver {
+    static class Sink implements FrameReceiver {
         final List<byte[]> packets = new ArrayList<>();
         final List<Boolean> linkEvents = new ArrayList<>();
 
@@ -244,16 +244,28 @@ public class FabricTest {
         }
     }
 
+    /** Two fabrics joined by a pair of bridges: LIDs 1..99 live west, 100..199 east. */
+    static final class Bridged {
+        final InProcessFabric west = new InProcessFabric("west");
+        final InProcessFabric east = new InProcessFabric("east");
+        final Bridge toEast = new Bridge(100, 199);
+        final Bridge toWest = new Bridge(1, 99);
+
+        Bridged() {
+            toEast.peer = toWest;
+            toWest.peer = toEast;
+            west.addTransport(toEast);
+            east.addTransport(toWest);
+        }
+    }
+
     @Test
     public void transportsCarryPacketsForRemoteLids() {
-        InProcessFabric west = new InProcessFabric("west");
-        InProcessFabric east = new InProcessFabric("east");
-        Bridge toEast = new Bridge(100, 199);
-        Bridge toWest = new Bridge(1, 99);
-        toEast.peer = toWest;
-        toWest.peer = toEast;
-        west.addTransport(toEast);
-        east.addTransport(toWest);
+        Bridged bridged = new Bridged();
+        InProcessFabric west = bridged.west;
+        InProcessFabric east = bridged.east;
+        Bridge toEast = bridged.toEast;
+        Bridge toWest = bridged.toWest;
         Sink w = new Sink();
         Sink e = new Sink();
         FabricPort pw = west.attach("w/1", 1, 1, Mtu.MTU_2048, w);
@@ -358,6 +370,173 @@ public class FabricTest {
         }
         assertTrue(errors.toString(), errors.isEmpty());
         assertEquals(producers * each, got);
+        assertNull(q.poll());
+        assertTrue(q.isEmpty());
+    }
+
+    /** A receiver that records the bursts it is given, as an HCA's inbox takes them. */
+    static final class BurstSink extends Sink {
+        final List<Integer> bursts = new ArrayList<>();
+        final List<Boolean> offloaded = new ArrayList<>();
+
+        @Override
+        public synchronized void receive(FabricPort port, Frame frame) {
+            offloaded.add(frame.icrcOffloaded());
+            super.receive(port, frame);
+        }
+
+        @Override
+        public synchronized void receiveBurst(FabricPort port, Frame[] frames, int from, int to) {
+            bursts.add(to - from);
+            for (int i = from; i < to; i++) {
+                receive(port, frames[i]);
+            }
+        }
+    }
+
+    private Frame tagged(int dlid, int slid, int payloadBytes, int mark) {
+        Frame f = frame(dlid, slid, payloadBytes);
+        f.buffer().put(f.length() - 8, (byte) mark); // last payload byte before the ICRC
+        return f;
+    }
+
+    @Test
+    public void burstsKeepOrderPerReceiverAndCountAsSingleSends() {
+        InProcessFabric fabric = new InProcessFabric("burst");
+        BurstSink a = new BurstSink();
+        BurstSink b = new BurstSink();
+        BurstSink c = new BurstSink();
+        FabricPort pa = fabric.attach("a/1", 1, 1, Mtu.MTU_2048, a);
+        FabricPort pb = fabric.attach("b/1", 2, 2, Mtu.MTU_2048, b);
+        FabricPort pc = fabric.attach("c/1", 3, 3, Mtu.MTU_2048, c);
+        Frame[] burst = {tagged(2, 1, 64, 1), tagged(2, 1, 64, 2), tagged(2, 1, 64, 3), tagged(77, 1, 64, 4),
+            tagged(3, 1, 64, 5), tagged(2, 1, 64, 6), frame(2, 1, 3000), tagged(2, 1, 64, 7)};
+        long bytes = 0;
+        for (Frame f : burst) {
+            bytes += f.length();
+        }
+        long oversized = burst[6].length();
+        pa.sendBurst(burst, 0, burst.length);
+        // b gets its frames in order: a run of three, then one after c's, then one after the oversized drop
+        assertEquals(List.of(3, 1, 1), b.bursts);
+        List<Integer> marks = new ArrayList<>();
+        for (byte[] p : b.packets) {
+            marks.add((int) p[p.length - 8]);
+        }
+        assertEquals(List.of(1, 2, 3, 6, 7), marks);
+        assertEquals(1, c.count());
+        assertEquals(0, a.count());
+        // counters as if each had been sent alone: the unknown DLID is forwarded-and-dropped, the
+        // packet over the sender's MTU is a transmit discard
+        assertEquals(7, pa.counters().portXmitPkts());
+        assertEquals((bytes - oversized) / 4, pa.counters().portXmitData());
+        assertEquals(1, pa.counters().portXmitDiscards());
+        assertEquals(5, pb.counters().portRcvPkts());
+        assertEquals(1, pc.counters().portRcvPkts());
+        assertEquals(1, fabric.switchCounters().unknownDlidDrops());
+        assertEquals(6, fabric.switchCounters().forwarded());
+        // a burst towards a port whose link is down is dropped frame by frame and counted
+        pb.setLinkUp(false);
+        pa.sendBurst(new Frame[] {frame(2, 1, 8), frame(2, 1, 8)}, 0, 2);
+        assertEquals(2, fabric.switchCounters().linkDownDrops());
+        assertEquals(5, b.count());
+        assertEquals("every frame went back to the pool", pool.allocated(), pool.pooled());
+    }
+
+    @Test
+    public void offloadedIcrcIsComputedOnlyWhenTheFrameLeavesTheProcess() {
+        Bridged bridged = new Bridged();
+        InProcessFabric west = bridged.west;
+        InProcessFabric east = bridged.east;
+        BurstSink local = new BurstSink();
+        BurstSink remote = new BurstSink();
+        FabricPort pw = west.attach("w/1", 1, 1, Mtu.MTU_2048, new Sink());
+        west.attach("w/2", 2, 2, Mtu.MTU_2048, local);
+        east.attach("e/1", 3, 100, Mtu.MTU_2048, remote);
+        assertTrue(pw.icrcOffload());
+        Frame in = offloaded(frame(2, 1, 40));
+        Frame out = offloaded(frame(100, 1, 40));
+        assertTrue(pw.send(in));
+        assertTrue(pw.send(out));
+        // in-process: delivered as sent, ICRC still unset, and the receiver is told so
+        assertEquals(List.of(true), local.offloaded);
+        assertEquals(0, icrcField(local.packets.get(0)));
+        // through the transport: a real packet, ICRC included
+        assertEquals(List.of(false), remote.offloaded);
+        assertTrue(Packet.decode(ByteBuffer.wrap(remote.packets.get(0))).ok());
+        west.setIcrcOffload(false);
+        assertFalse(pw.icrcOffload());
+        Frame plain = frame(2, 1, 40);
+        assertTrue(pw.send(plain));
+        assertEquals(List.of(true, false), local.offloaded);
+        assertTrue(Packet.decode(ByteBuffer.wrap(local.packets.get(1))).ok());
+    }
+
+    private static Frame offloaded(Frame f) {
+        f.buffer().putInt(f.length() - 4, 0);
+        return f.setIcrcOffloaded(true);
+    }
+
+    private static int icrcField(byte[] packet) {
+        return ByteBuffer.wrap(packet).getInt(packet.length - 4);
+    }
+
+    @Test
+    public void poolServesOneAcquirerWhileAnotherThreadReleases() throws Exception {
+        FramePool p = new FramePool(32, false, 1024);
+        FrameQueue handOff = new FrameQueue();
+        int total = 200_000;
+        AtomicInteger released = new AtomicInteger();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread releaser = new Thread(() -> {
+            try {
+                while (released.get() < total) {
+                    Frame f = handOff.poll();
+                    if (f == null) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    if (f.buffer().getInt(0) != f.tag()) {
+                        throw new AssertionError("frame reused while in use: " + f.buffer().getInt(0) + " != " + f.tag());
+                    }
+                    f.release();
+                    released.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                errors.add(e);
+            }
+        });
+        releaser.start();
+        for (int i = 0; i < total; i++) {
+            while (handOff.size() > 512) {
+                Thread.onSpinWait();
+            }
+            Frame f = p.acquire().setTag(i);
+            f.buffer().putInt(0, i);
+            handOff.offer(f);
+        }
+        releaser.join(30_000);
+        assertTrue(errors.toString(), errors.isEmpty());
+        assertEquals(total, released.get());
+        assertTrue("pool grew to " + p.allocated() + " frames", p.allocated() <= 1024 + 1);
+        assertEquals(p.allocated(), p.pooled());
+    }
+
+    @Test
+    public void offerAllAppendsARunInOrderBetweenOtherProducers() {
+        FrameQueue q = new FrameQueue();
+        FramePool p = new FramePool(16, false, 64);
+        q.offer(p.acquire().setTag(0));
+        Frame[] run = {p.acquire().setTag(1), p.acquire().setTag(2), p.acquire().setTag(3)};
+        q.offerAll(run, 0, 3);
+        q.offerAll(run, 1, 1); // empty: nothing happens
+        q.offer(p.acquire().setTag(4));
+        assertEquals(5, q.size());
+        for (int expected = 0; expected < 5; expected++) {
+            Frame f = q.poll();
+            assertEquals(expected, f.tag());
+            f.release();
+        }
         assertNull(q.poll());
         assertTrue(q.isEmpty());
     }
