@@ -15,6 +15,7 @@ import org.irpverbs.softhca.wire.DecodeStatus;
 import org.irpverbs.softhca.wire.Deth;
 import org.irpverbs.softhca.wire.Gid;
 import org.irpverbs.softhca.wire.Grh;
+import org.irpverbs.softhca.wire.Icrc;
 import org.irpverbs.softhca.wire.ImmDt;
 import org.irpverbs.softhca.wire.Lrh;
 import org.irpverbs.softhca.wire.OpCode;
@@ -77,6 +78,11 @@ final class Transport {
     private final EngineTuning tuning;
     private final PacketCodec codec = new PacketCodec();
     private final PacketLayout layout = new PacketLayout();
+    /** Largest segment run: bounded by the AckReq bits a run carries and by the run frames' size. */
+    static final int MAX_RUN_SEGMENTS = 16;
+    static final int MAX_RUN_BYTES = 64 * 1024;
+    private static final int RUN_SE_ON_LAST = 1 << 16;
+
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
     private final Outgoing outgoing = new Outgoing();
     private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
@@ -106,25 +112,85 @@ final class Transport {
             }
             ByteBuffer b = frame.buffer();
             PacketLayout l = layout;
-            DecodeStatus decoded = frame.icrcOffloaded() ? PacketCodec.decodeHeaders(b, 0, frame.length(), l)
-                    : codec.decode(b, 0, frame.length(), l);
-            if (decoded != DecodeStatus.OK) {
+            int segments = frame.segments();
+            // a run is decoded by its first packet's headers (its LRH gives that packet's length)
+            int length = segments > 1 ? Lrh.packetLength(b, 0) << 2 : frame.length();
+            DecodeStatus decoded = frame.icrcOffloaded() ? PacketCodec.decodeHeaders(b, 0, length, l)
+                    : codec.decode(b, 0, length, l);
+            if (decoded != DecodeStatus.OK || (segments > 1 && !validRun(frame, l))) {
                 hca.count(Counter.MALFORMED);
                 fp.countReceiveError();
                 return;
             }
-            hca.packetsReceived.incrementAndGet();
+            hca.packetsReceived.addAndGet(segments);
             if (s.qps == null) {
                 hca.count(Counter.NO_QP_DROPS);
                 return;
             }
-            if (l.opcode.isUd()) {
+            if (segments > 1) {
+                receiveRun(s, port, frame, b, l);
+            } else if (l.opcode.isUd()) {
                 udReceive(s, port, b, l);
             } else {
                 rcReceive(s, port, b, l);
             }
         } finally {
             frame.release();
+        }
+    }
+
+    /**
+     * Whether a segment run's first packet and metadata describe consecutive packets of one RC
+     * SEND or WRITE: first packet FIRST or MIDDLE with a full segment of payload, last opcode of the
+     * same kind at MIDDLE or LAST, 2..16 segments, and a last segment of 1..segmentPayload bytes.
+     */
+    private static boolean validRun(Frame frame, PacketLayout l) {
+        OpCode first = l.opcode;
+        OpCode last = OpCode.of(frame.lastSegmentOpcode());
+        int k = frame.segments();
+        if (last == null || first.isUd() || first.isResponse() || first.isLast() || last.isFirst()
+                || (first.kind() != OpCode.Kind.SEND && first.kind() != OpCode.Kind.RDMA_WRITE)
+                || last.kind() != first.kind() || k > MAX_RUN_SEGMENTS || frame.segmentPayload() != l.payloadLength) {
+            return false;
+        }
+        int end = frame.length() - (last.hasImmediate() ? ImmDt.BYTES : 0);
+        int lastPayload = end - l.payloadOffset - (k - 1) * frame.segmentPayload();
+        return lastPayload >= 1 && lastPayload <= frame.segmentPayload();
+    }
+
+    /**
+     * A segment run, processed as the packets it stands for: before each packet after the first the
+     * BTH in the frame is rewritten to that packet's (opcode, PSN, AckReq, SE, pad) and the layout
+     * pointed at its payload, so every check and state change is the one a packet gets.
+     */
+    private void receiveRun(DeviceState s, HcaPort port, Frame frame, ByteBuffer b, PacketLayout l) {
+        int k = frame.segments();
+        int mtu = frame.segmentPayload();
+        int flags = frame.segmentFlags();
+        OpCode lastOp = OpCode.of(frame.lastSegmentOpcode());
+        OpCode middle = l.opcode.kind() == OpCode.Kind.SEND ? OpCode.RC_SEND_MIDDLE : OpCode.RC_RDMA_WRITE_MIDDLE;
+        int bth = l.bthOffset;
+        int pkey = Bth.pkey(b, bth);
+        int destQp = Bth.destQp(b, bth);
+        int psn = Bth.psn(b, bth);
+        int payloadStart = l.payloadOffset;
+        int immAt = lastOp.hasImmediate() ? frame.length() - ImmDt.BYTES : -1;
+        int total = (immAt >= 0 ? immAt : frame.length()) - payloadStart;
+        rcReceive(s, port, b, l);
+        for (int i = 1; i < k; i++) {
+            boolean last = i == k - 1;
+            OpCode op = last ? lastOp : middle;
+            int payload = last ? total - i * mtu : mtu;
+            int pad = (-payload) & 3;
+            Bth.write(b, bth, op.code(), last && (flags & RUN_SE_ON_LAST) != 0, true, pad, 0, pkey, destQp,
+                    (flags >>> i & 1) != 0, Bth.psnAdd(psn, i));
+            l.opcode = op;
+            l.rethOffset = -1;
+            l.payloadOffset = payloadStart + i * mtu;
+            l.payloadLength = payload;
+            l.padCount = pad;
+            l.immOffset = op.hasImmediate() ? immAt : -1;
+            rcReceive(s, port, b, l);
         }
     }
 
@@ -518,11 +584,13 @@ final class Transport {
                 default -> {
                     while (w.sentPkts < w.npkts && qp.unacked() < tuning.rcWindowPackets()
                             && burst < tuning.sendBurstPackets()) {
-                        if (!sendDataPacket(qp, port, w, mtu)) {
+                        int run = runLength(qp, port, w, mtu, burst);
+                        boolean sent = run > 1 ? sendSegmentRun(qp, port, w, mtu, run) : sendDataPacket(qp, port, w, mtu);
+                        if (!sent) {
                             fail(qp, w, WcStatus.LOC_PROT_ERR); // the region went away mid-message
                             return;
                         }
-                        burst++;
+                        burst += run;
                     }
                     if (w.sentPkts == w.npkts) {
                         qp.sendIndex++;
@@ -533,27 +601,36 @@ final class Transport {
         }
     }
 
+    /** The opcode of packet {@code k} of a SEND or RDMA WRITE message. */
+    private static OpCode dataOpcode(SendWqe w, int k) {
+        boolean first = k == 0;
+        boolean last = k == w.npkts - 1;
+        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM;
+        if (w.opcode == WrOpcode.RDMA_WRITE || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM) {
+            return first && last ? (imm ? OpCode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_ONLY)
+                    : first ? OpCode.RC_RDMA_WRITE_FIRST
+                    : last ? (imm ? OpCode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_LAST)
+                    : OpCode.RC_RDMA_WRITE_MIDDLE;
+        }
+        return first && last ? (imm ? OpCode.RC_SEND_ONLY_WITH_IMMEDIATE : OpCode.RC_SEND_ONLY)
+                : first ? OpCode.RC_SEND_FIRST
+                : last ? (imm ? OpCode.RC_SEND_LAST_WITH_IMMEDIATE : OpCode.RC_SEND_LAST)
+                : OpCode.RC_SEND_MIDDLE;
+    }
+
+    /** Whether packet {@code k} of a message asks for an ACK: the last, and every ackRequestInterval-th. */
+    private boolean ackRequested(SendWqe w, int k) {
+        return k == w.npkts - 1 || (k + 1) % tuning.ackRequestInterval() == 0;
+    }
+
     private boolean sendDataPacket(QpContext qp, HcaPort port, SendWqe w, int mtu) {
         int k = w.sentPkts;
         int offset = k * mtu;
         int len = Math.min(mtu, w.totalLength - offset);
-        boolean first = k == 0;
         boolean last = k == w.npkts - 1;
-        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM;
-        OpCode op;
-        if (w.opcode == WrOpcode.RDMA_WRITE || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM) {
-            op = first && last ? (imm ? OpCode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_ONLY)
-                    : first ? OpCode.RC_RDMA_WRITE_FIRST
-                    : last ? (imm ? OpCode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_LAST)
-                    : OpCode.RC_RDMA_WRITE_MIDDLE;
-        } else {
-            op = first && last ? (imm ? OpCode.RC_SEND_ONLY_WITH_IMMEDIATE : OpCode.RC_SEND_ONLY)
-                    : first ? OpCode.RC_SEND_FIRST
-                    : last ? (imm ? OpCode.RC_SEND_LAST_WITH_IMMEDIATE : OpCode.RC_SEND_LAST)
-                    : OpCode.RC_SEND_MIDDLE;
-        }
+        OpCode op = dataOpcode(w, k);
         int psn = Bth.psnAdd(w.firstPsn, k);
-        boolean ackReq = last || (k + 1) % tuning.ackRequestInterval() == 0;
+        boolean ackReq = ackRequested(w, k);
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
         int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, op, last && w.solicited,
@@ -583,6 +660,90 @@ final class Transport {
         transmit(port, f, p);
         w.sentPkts = k + 1;
         advance(qp, Bth.psnAdd(psn, 1));
+        return true;
+    }
+
+    /**
+     * How many of the WQE's next packets go out as one segment run: as many as the window, the
+     * burst and {@link #MAX_RUN_SEGMENTS} allow, if the port takes a run for the destination;
+     * else 1 (a plain packet). Inline data is at most one packet anyway.
+     */
+    private int runLength(QpContext qp, HcaPort port, SendWqe w, int mtu, int burst) {
+        if (w.isInline) {
+            return 1;
+        }
+        int k = Math.min(w.npkts - w.sentPkts, Math.min(tuning.rcWindowPackets() - qp.unacked(),
+                tuning.sendBurstPackets() - burst));
+        k = Math.min(k, Math.min(MAX_RUN_SEGMENTS, MAX_RUN_BYTES / mtu));
+        if (k < 2) {
+            return 1;
+        }
+        FabricPort fp = port.fabricPort;
+        return fp != null && fp.segmentationOffload(qp.attrs.destLid, mtu) ? k : 1;
+    }
+
+    /**
+     * Sends packets {@code sentPkts .. sentPkts + k - 1} of a SEND or WRITE as one segment run
+     * (see {@link Frame#segments()}): the first packet's headers, one gather of the whole payload,
+     * the last packet's immediate data; the receiving engine processes it packet by packet
+     * ({@link #receiveRun}). The in-process form of what a NIC's segmentation offload does with a
+     * large send: the packets exist as such only if they have to cross a wire.
+     */
+    private boolean sendSegmentRun(QpContext qp, HcaPort port, SendWqe w, int mtu, int k) {
+        int k0 = w.sentPkts;
+        int offset = k0 * mtu;
+        int total = (int) Math.min((long) k * mtu, (long) w.totalLength - offset);
+        OpCode firstOp = dataOpcode(w, k0);
+        OpCode lastOp = dataOpcode(w, k0 + k - 1);
+        int psn = Bth.psnAdd(w.firstPsn, k0);
+        int flags = 0;
+        for (int i = 0; i < k; i++) {
+            if (ackRequested(w, k0 + i)) {
+                flags |= 1 << i;
+            }
+        }
+        if (k0 + k == w.npkts && w.solicited) {
+            flags |= RUN_SE_ON_LAST;
+        }
+        Frame f = hca.runFrames.acquire();
+        ByteBuffer b = f.buffer();
+        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, firstOp, false, pkeyOf(qp, port),
+                qp.attrs.destQpn, (flags & 1) != 0, psn);
+        if (firstOp.has(OpCode.Headers.RETH)) {
+            Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
+            p += Reth.BYTES;
+        }
+        int headerBytes = p;
+        if (!MemoryAccess.gather(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b, p, total)) {
+            f.release();
+            return false;
+        }
+        p += total;
+        if (lastOp.hasImmediate()) {
+            ImmDt.write(b, p, w.immediate);
+            p += ImmDt.BYTES;
+        }
+        // the first packet's own lengths (a full segment: no pad)
+        Bth.setPadCount(b, Lrh.BYTES, 0);
+        Lrh.setPacketLength(b, 0, (headerBytes + mtu + Icrc.BYTES) >>> 2);
+        int lastPayload = total - (k - 1) * mtu;
+        int plainHeaders = Lrh.BYTES + Bth.BYTES;
+        int wire = headerBytes + mtu + Icrc.BYTES + (k - 2) * (plainHeaders + mtu + Icrc.BYTES) + plainHeaders
+                + (lastOp.hasImmediate() ? ImmDt.BYTES : 0) + lastPayload + ((-lastPayload) & 3) + Icrc.BYTES;
+        f.setLength(p).setIcrcOffloaded(true).setSegmentRun(k, mtu, flags, lastOp.code(), wire);
+        FabricPort fp = port.fabricPort;
+        if (fp == null) {
+            f.release();
+        } else {
+            hca.packetsSent.addAndGet(k);
+            if (hca.engine.isEngineThread()) {
+                outgoing.add(fp, f);
+            } else {
+                fp.send(f);
+            }
+        }
+        w.sentPkts = k0 + k;
+        advance(qp, Bth.psnAdd(psn, k));
         return true;
     }
 

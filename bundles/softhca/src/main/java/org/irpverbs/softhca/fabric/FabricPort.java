@@ -68,6 +68,17 @@ public interface FabricPort {
         return false;
     }
 
+    /**
+     * Segmentation offload: whether a sender may give this port a segment run
+     * ({@link Frame#setSegmentRun}) for {@code dlid}, each packet carrying at most
+     * {@code payloadPerSegment} bytes: true only when the destination is a port in this process
+     * whose receiver {@link FrameReceiver#acceptsSegmentRuns() takes runs}. Asked per run (routes
+     * change). The default is false: the sender sends packets.
+     */
+    default boolean segmentationOffload(int dlid, int payloadPerSegment) {
+        return false;
+    }
+
     /** Joins multicast group {@code mlid} (0xC000..0xFFFE), recording its MGID if given. */
     void join(int mlid, Gid mgid);
 

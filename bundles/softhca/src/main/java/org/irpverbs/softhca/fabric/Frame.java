@@ -26,6 +26,11 @@ public final class Frame {
     private int length;
     private int tag;
     private boolean icrcOffloaded;
+    private int segments = 1;
+    private int segmentPayload;
+    private int segmentFlags;
+    private int lastSegmentOpcode;
+    private int wireBytes;
 
     Frame(FramePool pool, int capacity, boolean direct) {
         this.pool = pool;
@@ -82,12 +87,67 @@ public final class Frame {
         return this;
     }
 
+    /**
+     * Packets this frame stands for: 1 for a plain packet; more for a <em>segment run</em>, the
+     * in-process form of segmentation offload (as Linux passes a 64 KiB TCP "super-packet" over
+     * loopback unsegmented). A run holds consecutive packets of one RC message, all but the last
+     * carrying {@link #segmentPayload()} bytes: the buffer has the first packet's headers (LRH
+     * length and BTH as for that packet alone), then the payload of every packet back to back,
+     * then, if the last packet's opcode carries immediate data, its 4 bytes; no ICRC. The packets'
+     * other headers follow from the first's: opcode MIDDLE then {@link #lastSegmentOpcode()}, PSN
+     * one more each, AckReq from {@link #segmentFlags()} bit i, SE on the last from bit 16. Only
+     * a port that {@link FabricPort#segmentationOffload accepts runs} for the destination is given
+     * one, so runs never leave the process and are never seen by a receiver that expects packets.
+     */
+    public int segments() {
+        return segments;
+    }
+
+    public int segmentPayload() {
+        return segmentPayload;
+    }
+
+    public int segmentFlags() {
+        return segmentFlags;
+    }
+
+    public int lastSegmentOpcode() {
+        return lastSegmentOpcode;
+    }
+
+    /** Bytes the packets would take on a wire (what the port counters count): {@link #length()} for a plain packet. */
+    public int wireBytes() {
+        return segments == 1 ? length : wireBytes;
+    }
+
+    /**
+     * Marks this frame a segment run (see {@link #segments()}).
+     *
+     * @throws IllegalArgumentException if {@code count} is under 2 or the sizes are not positive
+     */
+    public Frame setSegmentRun(int count, int payloadPerSegment, int flags, int lastOpcode, int bytesOnWire) {
+        if (count < 2 || payloadPerSegment < 1 || bytesOnWire < 1) {
+            throw new IllegalArgumentException("a segment run needs at least 2 segments of positive size");
+        }
+        this.segments = count;
+        this.segmentPayload = payloadPerSegment;
+        this.segmentFlags = flags;
+        this.lastSegmentOpcode = lastOpcode;
+        this.wireBytes = bytesOnWire;
+        return this;
+    }
+
     /** Copies {@code other}'s packet into this frame. */
     public Frame copyFrom(Frame other) {
         buffer.put(0, other.buffer, 0, other.length);
         length = other.length;
         tag = other.tag;
         icrcOffloaded = other.icrcOffloaded;
+        segments = other.segments;
+        segmentPayload = other.segmentPayload;
+        segmentFlags = other.segmentFlags;
+        lastSegmentOpcode = other.lastSegmentOpcode;
+        wireBytes = other.wireBytes;
         return this;
     }
 
@@ -110,5 +170,6 @@ public final class Frame {
         length = 0;
         tag = 0;
         icrcOffloaded = false;
+        segments = 1;
     }
 }

@@ -27,6 +27,14 @@ public interface FrameReceiver {
         }
     }
 
+    /**
+     * Whether this receiver handles segment runs ({@link Frame#segments()} &gt; 1) as the packets
+     * they stand for; the fabric gives runs only to receivers that do. Default false.
+     */
+    default boolean acceptsSegmentRuns() {
+        return false;
+    }
+
     default void linkStateChanged(FabricPort port, boolean up) {
     }
 }

@@ -51,6 +51,7 @@ public final class InProcessFabric implements Fabric {
     private final FramePool copies = new FramePool(4096 + PacketCodec.MAX_HEADER_BYTES + 8);
     private final FabricIngress ingress = this::deliverFromTransport;
     private volatile boolean icrcOffload = true;
+    private volatile boolean segmentationOffload = true;
 
     /** A fabric named "fabric". */
     public InProcessFabric() {
@@ -77,6 +78,21 @@ public final class InProcessFabric implements Fabric {
 
     public boolean icrcOffload() {
         return icrcOffload;
+    }
+
+    /**
+     * Segmentation offload for this fabric's ports ({@link FabricPort#segmentationOffload}; default
+     * on, and only with ICRC offload, since a run carries no ICRC): an engine may hand a run of
+     * packets of one message to an in-process receiver that accepts runs as one frame.
+     */
+    public void setSegmentationOffload(boolean offload) {
+        this.segmentationOffload = offload;
+    }
+
+    /** The payload a frame's packets carry at most: what the MTU checks compare. */
+    private static int largestPayload(Frame frame) {
+        return frame.segments() > 1 ? frame.segmentPayload()
+                : PacketCodec.payloadLength(frame.buffer(), 0, frame.length());
     }
 
     /** A frame leaving the process carries a real ICRC: computed here if its sender offloaded it. */
@@ -203,8 +219,21 @@ public final class InProcessFabric implements Fabric {
     private void forward(Port from, Frame frame) {
         ByteBuffer b = frame.buffer();
         int length = frame.length();
-        int payload = PacketCodec.payloadLength(b, 0, length);
+        int payload = largestPayload(frame);
         int dlid = length >= Lrh.BYTES ? Lrh.dlid(b, 0) : 0;
+        if (frame.segments() > 1) {
+            // a run is only ever sent to a port that accepts runs; if the route changed since the
+            // sender asked (the LID moved, the port left), its packets are lost, as in flight on a
+            // re-routed link, and RC retransmits them
+            Port to = Lrh.isUnicast(dlid) ? byLid.get(dlid) : null;
+            if (to != null && to.receiver.acceptsSegmentRuns()) {
+                deliver(to, frame, payload);
+            } else {
+                switchCounters.addAndGet(UNKNOWN_DLID, frame.segments());
+                frame.release();
+            }
+            return;
+        }
         if (Lrh.isUnicast(dlid)) {
             Port to = byLid.get(dlid);
             if (to != null) {
@@ -266,9 +295,9 @@ public final class InProcessFabric implements Fabric {
             frame.release();
             return;
         }
-        to.counters.incrementAndGet(Port.RCV_PKTS);
-        to.counters.addAndGet(Port.RCV_DATA, frame.length() >>> 2);
-        switchCounters.incrementAndGet(FORWARDED);
+        to.counters.addAndGet(Port.RCV_PKTS, frame.segments());
+        to.counters.addAndGet(Port.RCV_DATA, frame.wireBytes() >>> 2);
+        switchCounters.addAndGet(FORWARDED, frame.segments());
         to.receiver.receive(to, frame);
     }
 
@@ -386,14 +415,13 @@ public final class InProcessFabric implements Fabric {
         @Override
         public boolean send(Frame frame) {
             int length = frame.length();
-            if (!attached || !linkUp || length < PacketCodec.MIN_PACKET_BYTES
-                    || PacketCodec.payloadLength(frame.buffer(), 0, length) > mtu.bytes()) {
-                counters.incrementAndGet(XMIT_DISCARDS);
+            if (!attached || !linkUp || length < PacketCodec.MIN_PACKET_BYTES || largestPayload(frame) > mtu.bytes()) {
+                counters.addAndGet(XMIT_DISCARDS, frame.segments());
                 frame.release();
                 return false;
             }
-            counters.incrementAndGet(XMIT_PKTS);
-            counters.addAndGet(XMIT_DATA, length >>> 2);
+            counters.addAndGet(XMIT_PKTS, frame.segments());
+            counters.addAndGet(XMIT_DATA, frame.wireBytes() >>> 2);
             forward(this, frame);
             return true;
         }
@@ -413,12 +441,13 @@ public final class InProcessFabric implements Fabric {
                     continue;
                 }
                 int j = i + 1;
-                long words = frames[i].length() >>> 2;
+                long words = frames[i].wireBytes() >>> 2;
+                int n = frames[i].segments();
                 while (j < to && localUnicastTarget(frames[j]) == dest) {
-                    words += frames[j].length() >>> 2;
+                    words += frames[j].wireBytes() >>> 2;
+                    n += frames[j].segments();
                     j++;
                 }
-                int n = j - i;
                 counters.addAndGet(XMIT_PKTS, n);
                 counters.addAndGet(XMIT_DATA, words);
                 if (!dest.attached || !dest.linkUp) {
@@ -445,7 +474,7 @@ public final class InProcessFabric implements Fabric {
                 return null;
             }
             ByteBuffer b = frame.buffer();
-            int payload = PacketCodec.payloadLength(b, 0, length);
+            int payload = largestPayload(frame);
             if (payload > mtu.bytes()) {
                 return null;
             }
@@ -454,7 +483,18 @@ public final class InProcessFabric implements Fabric {
                 return null;
             }
             Port to = byLid.get(dlid);
-            return to != null && payload <= to.mtu.bytes() ? to : null;
+            return to != null && payload <= to.mtu.bytes()
+                    && (frame.segments() == 1 || to.receiver.acceptsSegmentRuns()) ? to : null;
+        }
+
+        @Override
+        public boolean segmentationOffload(int dlid, int payloadPerSegment) {
+            if (!segmentationOffload || !icrcOffload || !attached || !linkUp || payloadPerSegment > mtu.bytes()
+                    || !Lrh.isUnicast(dlid)) {
+                return false;
+            }
+            Port to = byLid.get(dlid);
+            return to != null && to.attached && to.receiver.acceptsSegmentRuns() && payloadPerSegment <= to.mtu.bytes();
         }
 
         @Override

@@ -52,8 +52,11 @@ public class LossRecoveryTest extends EngineTestBase {
         }
         a.rcQp(QA, CQ, TestHca.ALL, 32, true);
         b.rcQp(QB, CQ, TestHca.ALL, 32, true);
-        // a 4 ms (scaled) ACK timeout: the timeout test waits for it, the others must not need it
-        a.connect(QA, b, QB, TestHca.RcOptions.defaults().withRetries(14, 7).withPsn(PSN));
+        // ACK timeout code 19: 2.1 s real, 134 ms at the 1/16 timer scale. The tests that lose an
+        // ACK or a last packet wait for it; the sequence-NAK test asserts it never fires, so it must
+        // be far longer than any pause a loaded build machine can cause (a 4 ms timeout, code 14,
+        // fired there once in a while before the NAK was handled)
+        a.connect(QA, b, QB, TestHca.RcOptions.defaults().withRetries(19, 7).withPsn(PSN));
     }
 
     SendWorkRequest rdma(WrOpcode op, int localOffset, int remoteOffset, int len) {

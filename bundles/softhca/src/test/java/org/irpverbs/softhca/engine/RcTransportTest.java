@@ -10,6 +10,7 @@ import java.util.List;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.softhca.Command;
 import org.irpverbs.softhca.Opcode;
+import org.irpverbs.softhca.fabric.PortCounters;
 import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.ReceiveWorkRequest;
@@ -233,6 +234,66 @@ public class RcTransportTest extends EngineTestBase {
         for (var p : fabric.ports()) {
             assertEquals(p.name(), 0, p.counters().portRcvErrors());
         }
+    }
+
+    /**
+     * In-process the engines send several packets of a message as one segment run by default. A
+     * run must count on the ports exactly as its packets do (PortXmitPkts/Data, PortRcvPkts/Data)
+     * and deliver the same bytes and completions, immediate data on the last packet included:
+     * the same WRITE WITH IMMEDIATE and SEND WITH IMMEDIATE (10 packets, the last one padded) go
+     * once as runs, once as packets.
+     */
+    @Test
+    public void segmentRunsCountAndCompleteExactlyAsTheirPackets() {
+        pair(TestHca.RcOptions.defaults());
+        int len = 9 * 2048 + 1234 + 3;
+        fill(aBuf.memory(), 0, len, 3);
+        PortCounters[] asRuns = dataDirection(() -> immediateTraffic(1, len, 0));
+        fabric.setSegmentationOffload(false);
+        PortCounters[] asPackets = dataDirection(() -> immediateTraffic(10, len, 2 * len));
+        assertEquals(2 * 10, asRuns[0].portXmitPkts());
+        assertEquals("requester port: runs vs packets", asPackets[0], asRuns[0]);
+        assertEquals("responder port: runs vs packets", asPackets[1], asRuns[1]);
+        assertTrue(a.hw.statistics().packetsSent() >= 40);
+    }
+
+    /** WRITE WITH IMMEDIATE then SEND WITH IMMEDIATE of {@code len} bytes, both checked. */
+    private void immediateTraffic(long id, int len, int at) {
+        postRecv(b, QB, id, bBuf, 128 * 1024, 16);
+        postRecv(b, QB, id + 1, bBuf, at + len, len);
+        SendWorkRequest w = wr(id, WrOpcode.RDMA_WRITE_WITH_IMM, aBuf, 0, len);
+        w.remoteAddress = bBuf.va() + at;
+        w.rkey = bBuf.rkey();
+        w.immediateData = 0x5151;
+        post(a, QA, w);
+        SendWorkRequest send = wr(id + 1, WrOpcode.SEND_WITH_IMM, aBuf, 0, len);
+        send.immediateData = 0x6262;
+        send.flags |= SendFlags.SOLICITED;
+        post(a, QA, send);
+        List<WorkCompletion> sent = a.poll(CQ, 2);
+        assertEquals(2, sent.size());
+        List<WorkCompletion> got = b.poll(CQ, 2);
+        assertEquals(2, got.size());
+        assertSame(WcOpcode.RECV_RDMA_WITH_IMM, got.get(0).opcode);
+        assertEquals(0x5151, got.get(0).immediateData);
+        assertEquals(len, got.get(0).byteLength);
+        assertSame(WcStatus.SUCCESS, got.get(1).status);
+        assertEquals(0x6262, got.get(1).immediateData);
+        assertEquals(len, got.get(1).byteLength);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), at, len);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), at + len, len);
+    }
+
+    /** The requester port's transmit and the responder port's receive counters that {@code traffic} adds. */
+    private PortCounters[] dataDirection(Runnable traffic) {
+        PortCounters a0 = fabric.port(1).counters();
+        PortCounters b0 = fabric.port(2).counters();
+        traffic.run();
+        PortCounters a1 = fabric.port(1).counters();
+        PortCounters b1 = fabric.port(2).counters();
+        return new PortCounters[] {
+            new PortCounters(a1.portXmitData() - a0.portXmitData(), 0, a1.portXmitPkts() - a0.portXmitPkts(), 0, 0, 0),
+            new PortCounters(0, b1.portRcvData() - b0.portRcvData(), 0, b1.portRcvPkts() - b0.portRcvPkts(), 0, 0)};
     }
 
     private void sixtyFourKibTraffic() {

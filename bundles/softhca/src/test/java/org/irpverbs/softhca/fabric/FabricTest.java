@@ -540,4 +540,49 @@ public class FabricTest {
         assertNull(q.poll());
         assertTrue(q.isEmpty());
     }
+
+    /** A receiver that takes segment runs, as an HCA engine does. */
+    static final class RunSink extends Sink {
+        @Override
+        public boolean acceptsSegmentRuns() {
+            return true;
+        }
+    }
+
+    @Test
+    public void segmentRunsGoOnlyToPortsThatTakeThemAndCountAsTheirPackets() {
+        InProcessFabric fabric = new InProcessFabric("runs");
+        BurstSink plain = new BurstSink();
+        RunSink runs = new RunSink();
+        FabricPort src = fabric.attach("s/1", 1, 1, Mtu.MTU_2048, new Sink());
+        fabric.attach("p/1", 2, 2, Mtu.MTU_2048, plain);
+        FabricPort pr = fabric.attach("r/1", 3, 3, Mtu.MTU_2048, runs);
+        fabric.attach("small/1", 4, 4, Mtu.MTU_1024, new RunSink());
+        assertTrue(src.segmentationOffload(3, 2048));
+        assertFalse("the receiver takes packets only", src.segmentationOffload(2, 2048));
+        assertFalse("the receiver's MTU is smaller", src.segmentationOffload(4, 2048));
+        assertFalse("no local port: a transport would need packets", src.segmentationOffload(99, 2048));
+        assertFalse("over the sender's own MTU", src.segmentationOffload(3, 4096));
+        Frame run = frame(3, 1, 2048).setIcrcOffloaded(true).setSegmentRun(4, 2048, 0, OpCode.RC_SEND_LAST.code(),
+                4 * 2080);
+        assertEquals(4 * 2080, run.wireBytes());
+        assertTrue(src.send(run));
+        assertEquals(1, runs.count());
+        assertEquals(4, src.counters().portXmitPkts());
+        assertEquals(2080, src.counters().portXmitData());
+        assertEquals(4, pr.counters().portRcvPkts());
+        assertEquals(4, fabric.switchCounters().forwarded());
+        // a run whose destination no longer takes runs is lost whole, never given to a packet receiver
+        Frame stray = frame(2, 1, 64).setIcrcOffloaded(true).setSegmentRun(3, 64, 0, OpCode.RC_SEND_LAST.code(), 300);
+        assertTrue(src.send(stray));
+        assertEquals(0, plain.count());
+        assertEquals(3, fabric.switchCounters().unknownDlidDrops());
+        fabric.setSegmentationOffload(false);
+        assertFalse(src.segmentationOffload(3, 2048));
+        fabric.setSegmentationOffload(true);
+        fabric.setIcrcOffload(false);
+        assertFalse("a run carries no ICRC", src.segmentationOffload(3, 2048));
+        assertThrows(IllegalArgumentException.class, () -> pool.acquire().setSegmentRun(1, 2048, 0, 0, 100));
+        assertEquals("every frame went back to the pool", pool.allocated(), pool.pooled() + 1);
+    }
 }
