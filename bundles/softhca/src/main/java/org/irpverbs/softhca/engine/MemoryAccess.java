@@ -1,6 +1,7 @@
 package org.irpverbs.softhca.engine;
 
 import java.nio.ByteBuffer;
+import org.irpverbs.softhca.fabric.Frame;
 
 /**
  * Every access the HCA makes to host memory goes through here, and every access is checked as
@@ -47,6 +48,40 @@ final class MemoryAccess {
     static boolean gather(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count, long offset,
             ByteBuffer dst, int dstIndex, int length) {
         return copy(s, pd, addresses, lengths, lkeys, count, offset, dst, dstIndex, length, false);
+    }
+
+    /**
+     * Resolves {@code length} bytes starting {@code offset} bytes into the list to slices of the
+     * regions' memory and appends them to {@code frame}'s payload references, checking each SGE it
+     * touches as {@link #gather} does; nothing is copied (a segment run's single-copy payload).
+     *
+     * @return false on a protection failure or if the list is shorter than asked
+     */
+    static boolean gatherRefs(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count, long offset,
+            int length, Frame frame) {
+        int i = 0;
+        long skip = offset;
+        while (i < count && skip >= lengths[i]) {
+            skip -= lengths[i];
+            i++;
+        }
+        int remaining = length;
+        while (remaining > 0) {
+            if (i >= count) {
+                return false;
+            }
+            int n = (int) Math.min(remaining, lengths[i] - skip);
+            long va = addresses[i] + skip;
+            Mpt m = resolve(s, lkeys[i], pd, va, n, 0);
+            if (m == null) {
+                return false;
+            }
+            frame.addPayloadRef(m.memory, m.offset(va), n);
+            remaining -= n;
+            skip = 0;
+            i++;
+        }
+        return true;
     }
 
     /** Scatters {@code length} bytes from {@code src} at {@code srcIndex} into the list, with LOCAL_WRITE. */

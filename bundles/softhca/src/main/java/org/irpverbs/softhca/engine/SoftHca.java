@@ -96,8 +96,6 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
     final EngineThread engine;
     final EventQueue events;
     final FramePool frames;
-    /** Frames for segment runs (up to 64 KiB of payload each), see {@link Frame#segments()}. */
-    final FramePool runFrames;
     volatile DeviceState state;
     volatile boolean failed;
     private volatile boolean closed;
@@ -128,7 +126,6 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
         this.io = io;
         this.tuning = tuning;
         this.frames = new FramePool(config.mtu().bytes() + PacketCodec.MAX_HEADER_BYTES + 8);
-        this.runFrames = new FramePool(Transport.MAX_RUN_BYTES + PacketCodec.MAX_HEADER_BYTES + 8, false, 256);
         this.state = new DeviceState(0, config);
         this.events = new EventQueue(io, this::dispatch);
         this.commands = new CommandProcessor(this);

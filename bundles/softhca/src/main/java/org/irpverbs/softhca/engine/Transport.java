@@ -78,12 +78,16 @@ final class Transport {
     private final EngineTuning tuning;
     private final PacketCodec codec = new PacketCodec();
     private final PacketLayout layout = new PacketLayout();
-    /** Largest segment run: bounded by the AckReq bits a run carries and by the run frames' size. */
+    /** Largest segment run: bounded by the AckReq bits a run carries (16 × 4 KiB = 64 KiB at the largest MTU). */
     static final int MAX_RUN_SEGMENTS = 16;
-    static final int MAX_RUN_BYTES = 64 * 1024;
     private static final int RUN_SE_ON_LAST = 1 << 16;
 
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
+    /** receiveRun's cursor over the run's payload slices: the slice, and the payload offset where it starts. */
+    private int runPayloadRef;
+    private int runPayloadRefStart;
+    /** A packet's payload gathered from two or more slices. */
+    private ByteBuffer straddle = ByteBuffer.allocate(4096);
     private final Outgoing outgoing = new Outgoing();
     private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
     private final Consumer<QpContext> onRetryTimer = this::onRetryTimer;
@@ -153,15 +157,18 @@ final class Transport {
                 || last.kind() != first.kind() || k > MAX_RUN_SEGMENTS || frame.segmentPayload() != l.payloadLength) {
             return false;
         }
-        int end = frame.length() - (last.hasImmediate() ? ImmDt.BYTES : 0);
-        int lastPayload = end - l.payloadOffset - (k - 1) * frame.segmentPayload();
+        if (frame.length() != l.payloadOffset + (last.hasImmediate() ? ImmDt.BYTES : 0)) {
+            return false; // the buffer holds the first packet's headers and the immediate data only
+        }
+        int lastPayload = frame.payloadRefBytes() - (k - 1) * frame.segmentPayload();
         return lastPayload >= 1 && lastPayload <= frame.segmentPayload();
     }
 
     /**
      * A segment run, processed as the packets it stands for: before each packet after the first the
-     * BTH in the frame is rewritten to that packet's (opcode, PSN, AckReq, SE, pad) and the layout
-     * pointed at its payload, so every check and state change is the one a packet gets.
+     * BTH in the frame is rewritten to that packet's (opcode, PSN, AckReq, SE, pad), and for every
+     * packet the layout is pointed at its payload in the sender's memory, so every check and state
+     * change is the one a packet gets.
      */
     private void receiveRun(DeviceState s, HcaPort port, Frame frame, ByteBuffer b, PacketLayout l) {
         int k = frame.segments();
@@ -173,10 +180,15 @@ final class Transport {
         int pkey = Bth.pkey(b, bth);
         int destQp = Bth.destQp(b, bth);
         int psn = Bth.psn(b, bth);
-        int payloadStart = l.payloadOffset;
         int immAt = lastOp.hasImmediate() ? frame.length() - ImmDt.BYTES : -1;
-        int total = (immAt >= 0 ? immAt : frame.length()) - payloadStart;
+        int total = frame.payloadRefBytes();
+        runPayloadRef = 0;
+        runPayloadRefStart = 0;
+        pointAtPayload(frame, l, 0, mtu);
         rcReceive(s, port, b, l);
+        if (writeRestAtOnce(s, port, frame, b, l, lastOp, psn, immAt)) {
+            return;
+        }
         for (int i = 1; i < k; i++) {
             boolean last = i == k - 1;
             OpCode op = last ? lastOp : middle;
@@ -186,12 +198,108 @@ final class Transport {
                     (flags >>> i & 1) != 0, Bth.psnAdd(psn, i));
             l.opcode = op;
             l.rethOffset = -1;
-            l.payloadOffset = payloadStart + i * mtu;
-            l.payloadLength = payload;
+            pointAtPayload(frame, l, i * mtu, payload);
             l.padCount = pad;
             l.immOffset = op.hasImmediate() ? immAt : -1;
             rcReceive(s, port, b, l);
         }
+    }
+
+    /**
+     * Receive offload for the rest of an RDMA WRITE run (packets 1..k-1, after the first was
+     * processed as a packet): when the first was accepted in order and the rest lies in one slice
+     * of the sender's memory, fits the WRITE's remaining length, and one protection check of the
+     * whole destination range passes, applying the packets one by one would make exactly these
+     * changes: one copy, the WRITE's cursor, the expected PSN, on a LAST the MSN and the immediate
+     * data's receive completion, and one ACK for the last packet that asked for one (ACKs are
+     * coalesced per batch anyway). Anything else (a protection or length error, an RNR, a packet
+     * straddling two slices) returns false and the packets go through {@link #rcReceive} one by
+     * one, which produces the error at the exact packet.
+     */
+    private boolean writeRestAtOnce(DeviceState s, HcaPort port, Frame frame, ByteBuffer b, PacketLayout l, OpCode lastOp,
+            int psn, int immAt) {
+        if (l.opcode.kind() != OpCode.Kind.RDMA_WRITE) {
+            return false;
+        }
+        int bth = l.bthOffset;
+        QpContext qp = s.qps.get(Bth.destQp(b, bth));
+        if (qp == null || qp.type != QpType.RC || qp.attrs.port != port.number || !qp.writeInProgress
+                || qp.sequenceNakSent || qp.expectedPsn != Bth.psnAdd(psn, 1)
+                || (qp.state != QpState.RTR && qp.state != QpState.RTS && qp.state != QpState.SQD)
+                || !HcaPort.pkeyMatches(Bth.pkey(b, bth), port.pkeys.get(qp.attrs.pkeyIndex))
+                || (qp.attrs.accessFlags & AccessFlags.REMOTE_WRITE) == 0) {
+            return false;
+        }
+        int k = frame.segments();
+        int mtu = frame.segmentPayload();
+        int rest = frame.payloadRefBytes() - mtu;
+        while (mtu >= runPayloadRefStart + frame.payloadRefLength(runPayloadRef)) {
+            runPayloadRefStart += frame.payloadRefLength(runPayloadRef);
+            runPayloadRef++;
+        }
+        int into = mtu - runPayloadRefStart;
+        boolean imm = lastOp.hasImmediate();
+        if (into + rest > frame.payloadRefLength(runPayloadRef) || rest > qp.writeRemaining
+                || (lastOp.isLast() && rest != qp.writeRemaining) || (imm && receiveQueueEmpty(qp))) {
+            return false;
+        }
+        Mpt m = MemoryAccess.resolve(qp.device, qp.writeRkey, qp.pd, qp.writeAddress, rest, AccessFlags.REMOTE_WRITE);
+        if (m == null) {
+            return false;
+        }
+        m.memory.put(m.offset(qp.writeAddress), frame.payloadRefBuffer(runPayloadRef),
+                frame.payloadRefOffset(runPayloadRef) + into, rest);
+        qp.writeAddress += rest;
+        qp.writeRemaining -= rest;
+        if (lastOp.isLast()) {
+            qp.writeInProgress = false;
+            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            if (imm) {
+                completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
+                        (int) qp.writeTotal, true, ImmDt.value(b, immAt), 0, 0,
+                        (frame.segmentFlags() & RUN_SE_ON_LAST) != 0);
+            }
+        }
+        qp.expectedPsn = Bth.psnAdd(psn, k);
+        int askedAck = 31 - Integer.numberOfLeadingZeros(frame.segmentFlags() & 0xFFFF & ~1);
+        if (askedAck > 0) {
+            scheduleAck(qp, Bth.psnAdd(psn, askedAck));
+        }
+        return true;
+    }
+
+    /**
+     * Points the layout at {@code length} bytes of a run's payload starting {@code at} bytes in: at
+     * the sender's memory when one slice holds them (the usual case: one SGE), else at a copy of
+     * the pieces in a scratch buffer (a packet straddling two SGEs). Packets are visited in order,
+     * so the slice cursor only moves forward.
+     */
+    private void pointAtPayload(Frame frame, PacketLayout l, int at, int length) {
+        while (at >= runPayloadRefStart + frame.payloadRefLength(runPayloadRef)) {
+            runPayloadRefStart += frame.payloadRefLength(runPayloadRef);
+            runPayloadRef++;
+        }
+        int into = at - runPayloadRefStart;
+        l.payloadLength = length;
+        if (into + length <= frame.payloadRefLength(runPayloadRef)) {
+            l.payloadBuffer = frame.payloadRefBuffer(runPayloadRef);
+            l.payloadOffset = frame.payloadRefOffset(runPayloadRef) + into;
+            return;
+        }
+        if (straddle.capacity() < length) {
+            straddle = ByteBuffer.allocate(length);
+        }
+        int copied = 0;
+        int ref = runPayloadRef;
+        while (copied < length) {
+            int n = Math.min(length - copied, frame.payloadRefLength(ref) - into);
+            straddle.put(copied, frame.payloadRefBuffer(ref), frame.payloadRefOffset(ref) + into, n);
+            copied += n;
+            into = 0;
+            ref++;
+        }
+        l.payloadBuffer = straddle;
+        l.payloadOffset = 0;
     }
 
     /** After a batch of received packets: the coalesced ACKs. */
@@ -674,7 +782,7 @@ final class Transport {
         }
         int k = Math.min(w.npkts - w.sentPkts, Math.min(tuning.rcWindowPackets() - qp.unacked(),
                 tuning.sendBurstPackets() - burst));
-        k = Math.min(k, Math.min(MAX_RUN_SEGMENTS, MAX_RUN_BYTES / mtu));
+        k = Math.min(k, MAX_RUN_SEGMENTS);
         if (k < 2) {
             return 1;
         }
@@ -684,8 +792,9 @@ final class Transport {
 
     /**
      * Sends packets {@code sentPkts .. sentPkts + k - 1} of a SEND or WRITE as one segment run
-     * (see {@link Frame#segments()}): the first packet's headers, one gather of the whole payload,
-     * the last packet's immediate data; the receiving engine processes it packet by packet
+     * (see {@link Frame#segments()}): the first packet's headers, the last packet's immediate data,
+     * and the payload as checked references to the local regions (copied once, by the receiving
+     * engine, straight into its own memory); the receiving engine processes it packet by packet
      * ({@link #receiveRun}). The in-process form of what a NIC's segmentation offload does with a
      * large send: the packets exist as such only if they have to cross a wire.
      */
@@ -705,7 +814,8 @@ final class Transport {
         if (k0 + k == w.npkts && w.solicited) {
             flags |= RUN_SE_ON_LAST;
         }
-        Frame f = hca.runFrames.acquire();
+        // an ordinary packet frame: the run's first packet decodes in it as if it held its payload
+        Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
         int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, firstOp, false, pkeyOf(qp, port),
                 qp.attrs.destQpn, (flags & 1) != 0, psn);
@@ -714,11 +824,10 @@ final class Transport {
             p += Reth.BYTES;
         }
         int headerBytes = p;
-        if (!MemoryAccess.gather(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b, p, total)) {
+        if (!MemoryAccess.gatherRefs(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, total, f)) {
             f.release();
             return false;
         }
-        p += total;
         if (lastOp.hasImmediate()) {
             ImmDt.write(b, p, w.immediate);
             p += ImmDt.BYTES;
@@ -1290,7 +1399,7 @@ final class Transport {
             return;
         }
         if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount,
-                qp.receiveOffset, b, l.payloadOffset, len)) {
+                qp.receiveOffset, l.payloadSource(b), l.payloadOffset, len)) {
             qp.receiveInProgress = false;
             completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, 0, 0, false);
             responderError(qp, Aeth.NAK_REMOTE_OPERATIONAL_ERROR, psn, null);
@@ -1356,7 +1465,7 @@ final class Transport {
                 remoteAccessError(qp, psn, "RDMA WRITE continuation at 0x" + Long.toHexString(qp.writeAddress));
                 return;
             }
-            m.memory.put(m.offset(qp.writeAddress), b, l.payloadOffset, len);
+            m.memory.put(m.offset(qp.writeAddress), l.payloadSource(b), l.payloadOffset, len);
             qp.writeAddress += len;
             qp.writeRemaining -= len;
         }

@@ -2,6 +2,7 @@ package org.irpverbs.softhca.fabric;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -31,6 +32,11 @@ public final class Frame {
     private int segmentFlags;
     private int lastSegmentOpcode;
     private int wireBytes;
+    private ByteBuffer[] refBuffers = new ByteBuffer[2];
+    private int[] refOffsets = new int[2];
+    private int[] refLengths = new int[2];
+    private int refCount;
+    private int refBytes;
 
     Frame(FramePool pool, int capacity, boolean direct) {
         this.pool = pool;
@@ -92,8 +98,9 @@ public final class Frame {
      * in-process form of segmentation offload (as Linux passes a 64 KiB TCP "super-packet" over
      * loopback unsegmented). A run holds consecutive packets of one RC message, all but the last
      * carrying {@link #segmentPayload()} bytes: the buffer has the first packet's headers (LRH
-     * length and BTH as for that packet alone), then the payload of every packet back to back,
-     * then, if the last packet's opcode carries immediate data, its 4 bytes; no ICRC. The packets'
+     * length and BTH as for that packet alone) then, if the last packet's opcode carries immediate
+     * data, its 4 bytes; no ICRC; the payload of every packet is held by reference
+     * ({@link #payloadRefs()}). The packets'
      * other headers follow from the first's: opcode MIDDLE then {@link #lastSegmentOpcode()}, PSN
      * one more each, AckReq from {@link #segmentFlags()} bit i, SE on the last from bit 16. Only
      * a port that {@link FabricPort#segmentationOffload accepts runs} for the destination is given
@@ -137,6 +144,57 @@ public final class Frame {
         return this;
     }
 
+    /**
+     * Slices of the sender's registered memory that hold a segment run's payload, in order
+     * ({@link #addPayloadRef}): a run carries its payload by reference, and the receiver copies it
+     * once, straight from the sender's memory into its own: the single-copy path that intra-node
+     * transports take (Linux CMA's process_vm_readv, KNEM), where a wire would need a copy on each
+     * side. The sender resolved and checked the slices (keys, PD, bounds) when it built the run; as
+     * on any HCA, the application must not change a send buffer before the send completes.
+     */
+    public int payloadRefs() {
+        return refCount;
+    }
+
+    public ByteBuffer payloadRefBuffer(int i) {
+        return refBuffers[i];
+    }
+
+    public int payloadRefOffset(int i) {
+        return refOffsets[i];
+    }
+
+    public int payloadRefLength(int i) {
+        return refLengths[i];
+    }
+
+    /** Bytes of payload held by reference (the sum of the slices' lengths). */
+    public int payloadRefBytes() {
+        return refBytes;
+    }
+
+    /**
+     * Appends a slice {@code [offset, offset + length)} of {@code memory} to the payload.
+     *
+     * @throws IllegalArgumentException if the slice is empty or outside the buffer
+     */
+    public Frame addPayloadRef(ByteBuffer memory, int offset, int length) {
+        if (memory == null || length < 1 || offset < 0 || offset > memory.capacity() - length) {
+            throw new IllegalArgumentException("a payload slice must be a non-empty range of its buffer");
+        }
+        if (refCount == refBuffers.length) {
+            refBuffers = Arrays.copyOf(refBuffers, refCount * 2);
+            refOffsets = Arrays.copyOf(refOffsets, refCount * 2);
+            refLengths = Arrays.copyOf(refLengths, refCount * 2);
+        }
+        refBuffers[refCount] = memory;
+        refOffsets[refCount] = offset;
+        refLengths[refCount] = length;
+        refCount++;
+        refBytes += length;
+        return this;
+    }
+
     /** Copies {@code other}'s packet into this frame. */
     public Frame copyFrom(Frame other) {
         buffer.put(0, other.buffer, 0, other.length);
@@ -148,6 +206,10 @@ public final class Frame {
         segmentFlags = other.segmentFlags;
         lastSegmentOpcode = other.lastSegmentOpcode;
         wireBytes = other.wireBytes;
+        clearRefs();
+        for (int i = 0; i < other.refCount; i++) {
+            addPayloadRef(other.refBuffers[i], other.refOffsets[i], other.refLengths[i]);
+        }
         return this;
     }
 
@@ -165,11 +227,18 @@ public final class Frame {
         }
     }
 
+    private void clearRefs() {
+        Arrays.fill(refBuffers, 0, refCount, null); // keep no region alive through a pooled frame
+        refCount = 0;
+        refBytes = 0;
+    }
+
     void markInUse() {
         state.set(IN_USE);
         length = 0;
         tag = 0;
         icrcOffloaded = false;
         segments = 1;
+        clearRefs();
     }
 }

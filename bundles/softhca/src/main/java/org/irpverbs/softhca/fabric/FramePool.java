@@ -13,8 +13,9 @@ import org.irpverbs.irp.SpinLock;
  * batch instead of a contended CAS on a shared top on both sides for every packet (measured: a
  * quarter of both engines' time at 64 KiB RDMA WRITE bandwidth with the shared top).
  * When empty, {@link #acquire()} allocates a new frame, so the pool grows to the number of frames
- * in flight at the busiest moment; beyond {@code maxPooled} released frames are left to the
- * garbage collector.
+ * in flight at the busiest moment; a release finding {@code maxPooled} frames already waiting on
+ * the return stack leaves its frame to the garbage collector (so at most {@code maxPooled} wait
+ * there, and at most as many again in the acquirer's stack after it took them).
  *
  * <p>Thread-safe; never blocks, so usable at DISPATCH.
  */
@@ -23,7 +24,7 @@ public final class FramePool {
     private final boolean direct;
     private final int maxPooled;
     private final SpinLock popLock = new SpinLock();
-    /** The acquirers' stack (guarded by popLock; read without it only for the soft bound). */
+    /** The acquirers' stack (guarded by popLock). */
     private Frame localTop;
     private int localCount;
     /** Released frames, pushed lock-free by any thread, taken as a whole by an acquirer. */
@@ -86,7 +87,10 @@ public final class FramePool {
     }
 
     void recycle(Frame f) {
-        if (localCount + returnedCount.get() >= maxPooled) {
+        // Bounded on the return side only: adding the acquirer's count (a plain field another
+        // thread updates) to this one can count a frame twice while the acquirer moves a batch
+        // across, and would then drop frames the pool has room for.
+        if (returnedCount.get() >= maxPooled) {
             return;
         }
         Frame t;

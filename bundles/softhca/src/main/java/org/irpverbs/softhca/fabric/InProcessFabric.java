@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.irpverbs.irp.SpinLock;
+import org.irpverbs.softhca.wire.Bth;
 import org.irpverbs.softhca.wire.Lrh;
 import org.irpverbs.softhca.wire.Gid;
 import org.irpverbs.softhca.wire.PacketCodec;
@@ -87,6 +88,14 @@ public final class InProcessFabric implements Fabric {
      */
     public void setSegmentationOffload(boolean offload) {
         this.segmentationOffload = offload;
+    }
+
+    /**
+     * Shorter than the smallest packet (LRH, BTH, ICRC), or for a segment run than its first
+     * packet's LRH and BTH (a run's payload is held by reference and it carries no ICRC).
+     */
+    private static boolean tooShort(Frame frame) {
+        return frame.length() < (frame.segments() > 1 ? Lrh.BYTES + Bth.BYTES : PacketCodec.MIN_PACKET_BYTES);
     }
 
     /** The payload a frame's packets carry at most: what the MTU checks compare. */
@@ -415,7 +424,7 @@ public final class InProcessFabric implements Fabric {
         @Override
         public boolean send(Frame frame) {
             int length = frame.length();
-            if (!attached || !linkUp || length < PacketCodec.MIN_PACKET_BYTES || largestPayload(frame) > mtu.bytes()) {
+            if (!attached || !linkUp || tooShort(frame) || largestPayload(frame) > mtu.bytes()) {
                 counters.addAndGet(XMIT_DISCARDS, frame.segments());
                 frame.release();
                 return false;
@@ -469,8 +478,7 @@ public final class InProcessFabric implements Fabric {
          * unicast LID of this fabric within that port's MTU; null otherwise.
          */
         private Port localUnicastTarget(Frame frame) {
-            int length = frame.length();
-            if (!attached || !linkUp || length < PacketCodec.MIN_PACKET_BYTES) {
+            if (!attached || !linkUp || tooShort(frame)) {
                 return null;
             }
             ByteBuffer b = frame.buffer();

@@ -11,7 +11,9 @@
  * {@link org.irpverbs.softhca.fabric.FramePool}, so the data path copies each payload once on the
  * way out and once on the way in, and allocates nothing per packet. Senders hand over bursts
  * ({@code FabricPort.sendBurst}) and receivers take them with one queue operation; the in-process
- * fabric offloads the ICRC (computed only for frames that leave through a transport).
+ * fabric offloads the ICRC (computed only for frames that leave through a transport) and lets an
+ * engine send several packets of one message as a segment run whose payload stays in the sender's
+ * registered memory until the receiver copies it (one copy instead of two).
  *
  * <p>Frames for LIDs no local port owns are offered to {@link org.irpverbs.softhca.fabric.FabricTransport}s:
  * the SPI through which a RoCEv2-over-UDP transport (port 4791) can later carry the same packets

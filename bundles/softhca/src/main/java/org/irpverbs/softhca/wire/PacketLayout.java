@@ -1,5 +1,7 @@
 package org.irpverbs.softhca.wire;
 
+import java.nio.ByteBuffer;
+
 /**
  * Where the headers and the payload of one decoded packet are in its buffer: what
  * {@link PacketCodec#decode} fills so that the data path can read fields with the headers' static
@@ -25,11 +27,21 @@ public final class PacketLayout {
     public int atomicAckEthOffset = -1;
     public int immOffset = -1;
     public int payloadOffset = -1;
+    /**
+     * Where the payload is when it is not in the packet's own buffer (a segment run's payload held
+     * by reference); null means the packet's buffer. See {@link #payloadSource}.
+     */
+    public ByteBuffer payloadBuffer;
     public int payloadLength;
     public int padCount;
     public int icrcOffset = -1;
     /** Exclusive end of the packet (after the ICRC). */
     public int end = -1;
+
+    /** The buffer that holds the payload at {@link #payloadOffset}: {@code packet}, or {@link #payloadBuffer} if set. */
+    public ByteBuffer payloadSource(ByteBuffer packet) {
+        return payloadBuffer != null ? payloadBuffer : packet;
+    }
 
     /** Forgets the previous packet. */
     public PacketLayout clear() {
@@ -47,6 +59,7 @@ public final class PacketLayout {
         atomicAckEthOffset = -1;
         immOffset = -1;
         payloadOffset = -1;
+        payloadBuffer = null;
         payloadLength = 0;
         padCount = 0;
         icrcOffset = -1;

@@ -411,6 +411,32 @@ public class RcTransportTest extends EngineTestBase {
         assertTrue(a.hw.transportStatistics().rnrNaksReceived() > 0);
     }
 
+    /**
+     * A multi-packet WRITE WITH IMMEDIATE whose last packet finds no receive: the receive offload
+     * for the rest of the run must step aside so that the last packet gets its RNR NAK, and the
+     * retried packets land once a receive is posted (the data of the first packets too, again).
+     */
+    @Test
+    public void writeWithImmediateRunWaitsForAReceiveAtItsLastPacket() {
+        pair(TestHca.RcOptions.defaults().withRnr(7, 10));
+        int len = 4 * 2048 + 100;
+        fill(aBuf.memory(), 0, len, 8);
+        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE_WITH_IMM, aBuf, 0, len);
+        w.remoteAddress = bBuf.va() + 4096;
+        w.rkey = bBuf.rkey();
+        w.immediateData = 99;
+        post(a, QA, w);
+        assertTrue(TestHca.await(() -> b.hw.transportStatistics().rnrNaksSent() > 2, 5000));
+        assertTrue("still waiting for a receive", a.poll(CQ, 1, 1).isEmpty());
+        postRecv(b, QB, 7, bBuf, 200_000, 16);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        WorkCompletion r = one(b.poll(CQ, 1));
+        assertSame(WcOpcode.RECV_RDMA_WITH_IMM, r.opcode);
+        assertEquals(99, r.immediateData);
+        assertEquals(len, r.byteLength);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 4096, len);
+    }
+
     @Test
     public void rnrRetryZeroFailsWithRnrRetryExceeded() {
         pair(TestHca.RcOptions.defaults().withRnr(0, 1));
