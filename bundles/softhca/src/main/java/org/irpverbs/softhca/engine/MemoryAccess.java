@@ -47,7 +47,7 @@ final class MemoryAccess {
      */
     static boolean gather(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count, long offset,
             ByteBuffer dst, int dstIndex, int length) {
-        return copy(s, pd, addresses, lengths, lkeys, count, offset, dst, dstIndex, length, false);
+        return walk(s, pd, addresses, lengths, lkeys, count, offset, dst, dstIndex, length, false, null);
     }
 
     /**
@@ -59,39 +59,22 @@ final class MemoryAccess {
      */
     static boolean gatherRefs(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count, long offset,
             int length, Frame frame) {
-        int i = 0;
-        long skip = offset;
-        while (i < count && skip >= lengths[i]) {
-            skip -= lengths[i];
-            i++;
-        }
-        int remaining = length;
-        while (remaining > 0) {
-            if (i >= count) {
-                return false;
-            }
-            int n = (int) Math.min(remaining, lengths[i] - skip);
-            long va = addresses[i] + skip;
-            Mpt m = resolve(s, lkeys[i], pd, va, n, 0);
-            if (m == null) {
-                return false;
-            }
-            frame.addPayloadRef(m.memory, m.offset(va), n);
-            remaining -= n;
-            skip = 0;
-            i++;
-        }
-        return true;
+        return walk(s, pd, addresses, lengths, lkeys, count, offset, null, 0, length, false, frame);
     }
 
     /** Scatters {@code length} bytes from {@code src} at {@code srcIndex} into the list, with LOCAL_WRITE. */
     static boolean scatter(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count, long offset,
             ByteBuffer src, int srcIndex, int length) {
-        return copy(s, pd, addresses, lengths, lkeys, count, offset, src, srcIndex, length, true);
+        return walk(s, pd, addresses, lengths, lkeys, count, offset, src, srcIndex, length, true, null);
     }
 
-    private static boolean copy(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count,
-            long offset, ByteBuffer buf, int bufIndex, int length, boolean intoMemory) {
+    /**
+     * Walks {@code length} bytes of the list from {@code offset}, checking each SGE it touches, and
+     * for each piece copies into or out of {@code buf}, or (with {@code refs}) records the piece as
+     * a payload reference of that frame instead.
+     */
+    private static boolean walk(DeviceState s, int pd, long[] addresses, int[] lengths, int[] lkeys, int count,
+            long offset, ByteBuffer buf, int bufIndex, int length, boolean intoMemory, Frame refs) {
         int i = 0;
         long skip = offset;
         while (i < count && skip >= lengths[i]) {
@@ -110,7 +93,9 @@ final class MemoryAccess {
             if (m == null) {
                 return false;
             }
-            if (intoMemory) {
+            if (refs != null) {
+                refs.addPayloadRef(m.memory, m.offset(va), n);
+            } else if (intoMemory) {
                 m.memory.put(m.offset(va), buf, at, n);
             } else {
                 buf.put(at, m.memory, m.offset(va), n);
