@@ -1,5 +1,7 @@
 package org.irpverbs.softhca.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.irpverbs.irp.SpinLock;
 import org.irpverbs.verbs.WcOpcode;
@@ -8,8 +10,13 @@ import org.irpverbs.verbs.WorkCompletion;
 
 /**
  * A completion queue as the hardware writes it: a ring of preallocated CQEs in host memory. The
- * engine thread produces; any thread may poll. Both sides take the CQ's {@link SpinLock} for the
- * few instructions a CQE copy takes, as the real driver takes the CQ's spinlock in poll_cq.
+ * engine thread is the only producer and writes without a lock, as the hardware does: it fills
+ * the CQE, then publishes it by advancing the producer count with a release store (the CQE's
+ * ownership bit). Pollers, from any thread, take the CQ's {@link SpinLock} among themselves for
+ * the few instructions a CQE copy takes, as the real driver takes the CQ's spinlock in poll_cq.
+ * (The producer used to take the lock too; with a poller spinning on the CQ that made the lock's
+ * cache line bounce on every CQE, a quarter of the requesting engine's time at 64 KiB RDMA WRITE
+ * bandwidth.)
  *
  * <p>Thread-safe.
  */
@@ -18,12 +25,23 @@ final class CqContext {
     static final int ARMED_NEXT = 1;
     static final int ARMED_SOLICITED = 2;
 
+    private static final VarHandle PRODUCED;
+
+    static {
+        try {
+            PRODUCED = MethodHandles.lookup().findVarHandle(CqContext.class, "produced", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final int cqn;
     final int eqn;
     private final SpinLock lock = new SpinLock();
     private WorkCompletion[] ring;
-    /** Written under the lock; volatile so that an empty poll can return without taking it. */
+    /** Advanced by the engine (release store) after it wrote the CQE; read by pollers. */
     private volatile long produced;
+    /** Advanced by pollers under the lock; read by the engine to see free slots. */
     private volatile long consumed;
     /** Event arming: DISARMED, ARMED_NEXT or ARMED_SOLICITED; the engine disarms when it raises the event. */
     final AtomicInteger armed = new AtomicInteger(DISARMED);
@@ -44,31 +62,27 @@ final class CqContext {
         return r;
     }
 
-    /** Writes a CQE; false if the CQ is full (an overrun: the CQE is lost). Engine thread. */
+    /** Writes a CQE; false if the CQ is full (an overrun: the CQE is lost). Engine thread only. */
     boolean push(long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm, int imm, int qpn,
             int sourceQp, int sourceLid, int vendorError) {
-        lock.lock();
-        try {
-            WorkCompletion[] r = ring;
-            if (produced - consumed >= r.length) {
-                return false;
-            }
-            WorkCompletion wc = r[(int) (produced % r.length)];
-            wc.wrId = wrId;
-            wc.status = status;
-            wc.opcode = opcode;
-            wc.byteLength = byteLength;
-            wc.hasImmediate = hasImm;
-            wc.immediateData = imm;
-            wc.qpNumber = qpn;
-            wc.sourceQp = sourceQp;
-            wc.sourceLid = sourceLid;
-            wc.vendorError = vendorError;
-            produced++;
-            return true;
-        } finally {
-            lock.unlock();
+        WorkCompletion[] r = ring; // replaced only by resize, on this same thread
+        long p = produced;
+        if (p - consumed >= r.length) {
+            return false;
         }
+        WorkCompletion wc = r[(int) (p % r.length)];
+        wc.wrId = wrId;
+        wc.status = status;
+        wc.opcode = opcode;
+        wc.byteLength = byteLength;
+        wc.hasImmediate = hasImm;
+        wc.immediateData = imm;
+        wc.qpNumber = qpn;
+        wc.sourceQp = sourceQp;
+        wc.sourceLid = sourceLid;
+        wc.vendorError = vendorError;
+        PRODUCED.setRelease(this, p + 1); // publishes the CQE's fields to the poller that reads produced
+        return true;
     }
 
     /** Copies up to {@code max} CQEs into {@code out} (filling null slots with new objects). Any thread. */
