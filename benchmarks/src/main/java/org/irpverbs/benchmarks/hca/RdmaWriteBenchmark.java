@@ -30,9 +30,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * buffers are heap or direct ({@code buffer}); the path MTU is 2048 or 4096 ({@code mtu}): 32 or
  * 16 packets per WRITE, which separates per-packet from per-byte costs. The application polls the
  * CQ without pause, as perftest does by default: on real hardware that costs the HCA nothing, here
- * the poller shares the two vCPUs with the engines, which are the HCA. (Sleeping ~80 µs whenever
- * the CQ is empty, as interrupt moderation would, was tried and was 3x slower: the engines then
- * run dry and park.)</li>
+ * the poller shares the two vCPUs with the engines, which are the HCA. Two ways of leaving the CPU
+ * to the engines were tried and were slower: sleeping ~80 µs whenever the CQ is empty (3x: the
+ * engines ran dry and parked) and perftest's {@code -e} (arm REQ_NOTIFY_CQ, block until it fires:
+ * 4.6 instead of 2.2-2.6 µs at MTU 4096: every wake-up parks and unparks engines and a completion
+ * thread).</li>
  * <li>{@link #copyHeap64k}, {@link #copyDirect64k}: {@code dst.put(0, src, 0, 65536)}, the absolute
  * bulk ByteBuffer copy the engine itself uses (MemoryAccess gather/scatter), heap to heap and direct
  * to direct. The engine's frames are heap buffers, so a WRITE copies the data twice: region to
