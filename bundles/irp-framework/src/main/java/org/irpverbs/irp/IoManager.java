@@ -97,11 +97,7 @@ public interface IoManager {
      */
     void queueWorkItem(Runnable work);
 
-    /**
-     * Runs {@code work} as a DPC after {@code delayNanos}; a timer, never a sleeping thread. The
-     * routine runs at DISPATCH on the manager's timer thread (as a timer DPC runs on the processor
-     * whose clock interrupt expired it), so it must be short: later timers wait for it.
-     */
+    /** Runs {@code work} as a DPC after {@code delayNanos}; a timer, never a sleeping thread. */
     Cancellable schedule(long delayNanos, Runnable work);
 
     /** The completion pool's thread count (fixed). */

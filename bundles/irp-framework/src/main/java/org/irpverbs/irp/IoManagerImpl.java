@@ -33,7 +33,7 @@ final class IoManagerImpl implements IoManager {
         this.name = name;
         this.dpcs = new DpcPool(name, completionThreads, true);
         this.systemWorker = new DpcPool(name + "-system", 1, false);
-        this.timers = new Timers(name);
+        this.timers = new Timers(dpcs, name);
         // callbacks run as DPCs; timeouts and delays use the lock-free timers, never a JDK
         // scheduler whose queue lock a DISPATCH-level resolve would take when it cancels a timeout
         this.promises = new PromiseFactory(dpcs::queue, new TimerScheduler(timers, dpcs));

@@ -50,7 +50,7 @@ final class TimerScheduler extends AbstractExecutorService implements ScheduledE
         }
 
         void arm() {
-            // the timer fires on the timer thread; the task itself runs on the runner
+            // the timer fires on the completion pool; the task itself runs on the runner
             timer = timers.schedule(Math.max(0, deadline - System.nanoTime()), () -> runner.queue(this));
         }
 

@@ -8,11 +8,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The manager's timers ({@code KTIMER} + its DPC): one timer thread keeps a heap of deadlines and,
- * like the processor whose clock interrupt expires a Windows timer, runs each expired timer's
- * routine itself at DISPATCH, in deadline order, without handing it to another thread (a hand-off
- * would add a thread wake-up, tens of microseconds on a VM, to every timer). Timer routines are
- * DPCs: short, non-blocking, and they delay later timers by as long as they run.
+ * The manager's timers ({@code KTIMER} + its DPC): one timer thread keeps a heap of deadlines and
+ * queues each expired timer's routine to the completion pool as a DPC, in deadline order.
+ *
+ * <p>Why not run the routine on the timer thread itself, as the processor whose clock interrupt
+ * expired a Windows timer runs its DPC: it was tried. It saves one wake-up per timer (it lifted
+ * the 1 ms command benchmark by 1-2 points), but with two vCPUs it made the single-engine RC
+ * ping-pong settle into a slow scheduling pattern (15-40 µs instead of 2-3 µs per round trip) in
+ * a third of the forks: the engines' retry timers then woke the engine from the timer thread.
  *
  * <p>Precision: {@link LockSupport#parkNanos} wakes a thread late by the kernel's timer slack (50
  * µs by default on Linux) plus the scheduler's wake-up latency, about 80 µs at the median on a
@@ -90,6 +93,7 @@ final class Timers {
         }
     }
 
+    private final DpcPool dpcs;
     private final ConcurrentLinkedQueue<Timer> inbox = new ConcurrentLinkedQueue<>();
     private final PriorityQueue<Timer> heap = new PriorityQueue<>();
     private final AtomicInteger cancelledInHeap = new AtomicInteger();
@@ -102,14 +106,15 @@ final class Timers {
     private volatile boolean parkedIndefinitely;
     private volatile long parkedUntil;
 
-    Timers(String name) {
-        this(name, spinNanosFromProperty());
+    Timers(DpcPool dpcs, String name) {
+        this(dpcs, name, spinNanosFromProperty());
     }
 
-    Timers(String name, long spinNanos) {
+    Timers(DpcPool dpcs, String name, long spinNanos) {
         if (spinNanos < 0) {
             throw new IllegalArgumentException("spin margin must not be negative: " + spinNanos);
         }
+        this.dpcs = dpcs;
         this.spinNanos = spinNanos;
         this.thread = new Thread(this::run, name + "-timer");
         thread.setDaemon(true);
@@ -148,12 +153,7 @@ final class Timers {
         }
     }
 
-    boolean isTimerThread(Thread t) {
-        return t == thread;
-    }
-
     private void run() {
-        LevelState level = LevelState.get();
         while (running) {
             drainInbox();
             if (cancelledInHeap.get() > 1024 && cancelledInHeap.get() > heap.size() / 2) {
@@ -162,7 +162,7 @@ final class Timers {
             Timer head = nextLiveHead();
             long now = System.nanoTime();
             if (head != null && head.deadline - now <= 0) {
-                expire(level, now);
+                expire(now);
                 continue;
             }
             if (head != null && head.deadline - now <= spinNanos) {
@@ -212,25 +212,16 @@ final class Timers {
         }
     }
 
-    /** Runs every timer due at {@code now}, at DISPATCH, as the clock interrupt's DPCs. */
-    private void expire(LevelState level, long now) {
-        ExecutionLevel previous = level.raise("timer DPC");
-        try {
-            Timer head;
-            while ((head = heap.peek()) != null && head.deadline - now <= 0) {
-                heap.poll();
-                if (TIMER_STATE.compareAndSet(head, ARMED, FIRED)) {
-                    try {
-                        head.work.run();
-                    } catch (RuntimeException | Error e) {
-                        DriverVerifier.report("timer DPC threw " + e);
-                    }
-                } else {
-                    cancelledInHeap.decrementAndGet();
-                }
+    /** Queues the routine of every timer due at {@code now} as a DPC. */
+    private void expire(long now) {
+        Timer head;
+        while ((head = heap.peek()) != null && head.deadline - now <= 0) {
+            heap.poll();
+            if (TIMER_STATE.compareAndSet(head, ARMED, FIRED)) {
+                dpcs.queue(head.work);
+            } else {
+                cancelledInHeap.decrementAndGet();
             }
-        } finally {
-            level.lower(previous);
         }
     }
 
