@@ -70,17 +70,10 @@ public class RequestRoundTripBenchmark {
     static final long INFORMATION = 42;
 
     /**
-     * Both pass-through layers use this one routine; it allocates nothing. As in Windows, a layer
-     * whose routine lets the completion continue propagates "pending returned" to its own location
-     * ({@code if (Irp->PendingReturned) IoMarkIrpPending(Irp)}); without it the originator would
-     * see {@link Irp#pendingReturned()} false for a request that did pend.
+     * Both pass-through layers use this one routine; it allocates nothing. The framework carries
+     * "pending returned" up the stack itself (Irp.unwind), so the routine has nothing to do.
      */
-    static final CompletionRoutine CONTINUE = (device, irp, context) -> {
-        if (irp.pendingReturned()) {
-            irp.markPending();
-        }
-        return CompletionRoutine.CONTINUE_COMPLETION;
-    };
+    static final CompletionRoutine CONTINUE = (device, irp, context) -> CompletionRoutine.CONTINUE_COMPLETION;
 
     /** copyCurrentToNext + completion routine + callDriver on the lower device. */
     static final DispatchRoutine PASS_THROUGH = (device, irp) -> {

@@ -18,19 +18,17 @@ final class LevelState {
     private static final ThreadLocal<LevelState> CURRENT = ThreadLocal.withInitial(LevelState::new);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final java.lang.management.ClassLoadingMXBean CLASSES = ManagementFactory.getClassLoadingMXBean();
-    private static final VarHandle LEVEL;
     private static final VarHandle SPANS;
 
     static {
         try {
-            LEVEL = MethodHandles.lookup().findVarHandle(LevelState.class, "level", ExecutionLevel.class);
             SPANS = MethodHandles.lookup().findVarHandle(LevelState.class, "spans", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** Written only by the owning thread. */
+    /** Written and read only by the owning thread (other threads look at {@link #spans}). */
     ExecutionLevel level = ExecutionLevel.PASSIVE;
     /**
      * Odd while the thread is in a DISPATCH span, incremented on entry and on exit (single
@@ -70,7 +68,7 @@ final class LevelState {
                 classesAtRaise = CLASSES.getTotalLoadedClassCount();
             }
             SPANS.setRelease(this, spans + 1);
-            LEVEL.setRelease(this, ExecutionLevel.DISPATCH);
+            level = ExecutionLevel.DISPATCH;
         }
         return previous;
     }
@@ -79,20 +77,22 @@ final class LevelState {
         if (previous == ExecutionLevel.PASSIVE && level == ExecutionLevel.DISPATCH) {
             if (BlockingDetector.countsSpans()) {
                 long now = waitCounters();
-                if (now != countersAtRaise && CLASSES.getTotalLoadedClassCount() != classesAtRaise) {
-                    // The JVM loaded classes meanwhile: a thread that first runs a code path loads
-                    // its classes, and two threads loading through one class loader wait for each
-                    // other. That is the JVM's page fault, not the driver's wait; it is counted
-                    // apart (drivers preload their code: IoManagerComponent.loadDriverCode).
-                    BlockingDetector.classLoadingWait();
-                } else if (now != countersAtRaise && !sampledInSpan) {
-                    BlockingDetector.report(new BlockingViolation(threadName(), span == null ? "DISPATCH span" : span,
-                            "the thread waited, slept, parked or met a contended lock "
-                                    + (now - countersAtRaise) + " time(s) while at DISPATCH",
-                            null));
+                if (now != countersAtRaise && !sampledInSpan) { // a span the sampler reported is not counted again
+                    if (CLASSES.getTotalLoadedClassCount() != classesAtRaise) {
+                        // The JVM loaded classes meanwhile: a thread that first runs a code path loads
+                        // its classes, and two threads loading through one class loader wait for each
+                        // other. That is the JVM's page fault, not the driver's wait; it is counted
+                        // apart (drivers preload their code: IoManagerComponent.loadDriverCode).
+                        BlockingDetector.classLoadingWait();
+                    } else {
+                        BlockingDetector.report(new BlockingViolation(threadName(), span == null ? "DISPATCH span" : span,
+                                "the thread waited, slept, parked or met a contended lock "
+                                        + (now - countersAtRaise) + " time(s) while at DISPATCH",
+                                null));
+                    }
                 }
             }
-            LEVEL.setRelease(this, ExecutionLevel.PASSIVE);
+            level = ExecutionLevel.PASSIVE;
             SPANS.setRelease(this, spans + 1);
             span = null;
         }

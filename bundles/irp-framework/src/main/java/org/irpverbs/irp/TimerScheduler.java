@@ -14,18 +14,19 @@ import java.util.concurrent.TimeUnit;
  * factory's {@code timeout()} and {@code delay()}. A JDK scheduled executor takes a queue lock to
  * schedule and to cancel, and promise timeouts are cancelled on the thread that resolves the
  * promise — a DPC at DISPATCH here — so a contended lock there would block. These timers arm and
- * cancel lock-free. Tasks run on the pool given (the manager gives its PASSIVE system worker, so
- * promise callbacks and timeouts are serialised there). Shutting down is the manager's business:
+ * cancel lock-free. A timed task runs as the timer's own DPC on the completion pool; an
+ * {@link #execute} task is queued to the same pool. Shutting down is the manager's business:
  * {@link #shutdown()} only stops accepting work.
  */
 final class TimerScheduler extends AbstractExecutorService implements ScheduledExecutorService {
     private final Timers timers;
-    private final DpcPool runner;
+    /** The completion pool the timers queue their DPCs to; {@link #execute} uses it too. */
+    private final DpcPool dpcs;
     private volatile boolean shutdown;
 
-    TimerScheduler(Timers timers, DpcPool runner) {
+    TimerScheduler(Timers timers, DpcPool dpcs) {
         this.timers = timers;
-        this.runner = runner;
+        this.dpcs = dpcs;
     }
 
     /** A timer-backed future; periodic ones re-arm after each run. */
@@ -50,8 +51,8 @@ final class TimerScheduler extends AbstractExecutorService implements ScheduledE
         }
 
         void arm() {
-            // the timer fires on the completion pool; the task itself runs on the runner
-            timer = timers.schedule(Math.max(0, deadline - System.nanoTime()), () -> runner.queue(this));
+            // the timer's DPC is the task itself: no second hop through the pool
+            timer = timers.schedule(Math.max(0, deadline - System.nanoTime()), this);
         }
 
         @Override
@@ -124,7 +125,7 @@ final class TimerScheduler extends AbstractExecutorService implements ScheduledE
         if (shutdown) {
             throw new java.util.concurrent.RejectedExecutionException("the I/O manager's scheduler is shut down");
         }
-        runner.queue(command);
+        dpcs.queue(command);
     }
 
     @Override

@@ -32,13 +32,21 @@ public class BlockingDetectorTest {
 
     @Test
     public void futureGetAtDispatchIsCaught() {
+        // Once untimed, so that the classes of the waiting path are loaded: a wait that coincides
+        // with class loading is counted apart (BlockingDetector.classLoadingWaits).
+        joinAtDispatchAFutureCompletedLater();
+        BlockingDetector.reset();
+        joinAtDispatchAFutureCompletedLater();
+        assertTrue(BlockingDetector.violationCount() >= 1);
+    }
+
+    private static void joinAtDispatchAFutureCompletedLater() {
         CompletableFuture<String> f = new CompletableFuture<>();
         new Thread(() -> {
             sleep(5);
             f.complete("x");
         }).start();
         ExecutionLevel.runAtDispatch("completion routine", f::join);
-        assertTrue(BlockingDetector.violationCount() >= 1);
     }
 
     @Test

@@ -61,15 +61,10 @@ public final class SampleEchoFunctionDriver implements Driver {
     static final String DEVICE_BASE_NAME = "SampleEchoFunction";
 
     /**
-     * Counts the final status the PDO (or a cancel) gave each forwarded request. The dispatch
-     * routine returns whatever the PDO returned, so, as in Windows, the routine propagates the
-     * PDO's pending mark to this layer's location; otherwise the originator would see
-     * {@code pendingReturned() == false} for a request that did pend.
+     * Counts the final status the PDO (or a cancel) gave each forwarded request. (The PDO's pending
+     * mark reaches this layer without the routine's help: the framework carries it up.)
      */
     private static final CompletionRoutine COUNT_COMPLETION = (device, irp, context) -> {
-        if (irp.pendingReturned()) {
-            irp.markPending();
-        }
         ((EchoFunctionExtension) context).completed(irp.status());
         return CompletionRoutine.CONTINUE_COMPLETION;
     };
