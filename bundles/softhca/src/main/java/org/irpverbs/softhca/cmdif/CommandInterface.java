@@ -87,7 +87,6 @@ public final class CommandInterface {
     private final AtomicLongArray completedByOpcode = new AtomicLongArray(Opcode.values().length);
     private final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong stale = new AtomicLong();
-    private final AtomicLong cancelledQueued = new AtomicLong();
 
     // legacy mode: a semaphore for tokens and an event per slot, as the old Tavor driver had
     private volatile Semaphore legacyTokens;
@@ -273,16 +272,43 @@ public final class CommandInterface {
     private void post(int slot, Irp irp) {
         int token = tokenOf(slot);
         HcrRequest request = (HcrRequest) irp.currentLocation().argument();
-        slotRequests.set(slot, irp);
-        slotTimers.set(slot, io.schedule(timeoutNanos, () -> timeout(slot, token)));
+        arm(slot, token, irp);
         if (!firmware.post(request.command(), token)) {
             // the HCR is still busy with a command we gave up on (timed out): wait for its completion
-            Irp again = takeSlot(slot, token);
-            if (again != null && freeSlot(slot, token)) {
+            Irp again = claim(slot, token);
+            if (again != null) {
                 // back in the queue; the next completion event (even a stale one) posts it again. This
                 // reorders only requests the firmware refused while it still works on one we gave up on.
                 waiting.insert(again);
             }
+        }
+    }
+
+    /** Gives the slot its request and starts the command's timeout. */
+    private void arm(int slot, int token, Irp irp) {
+        slotRequests.set(slot, irp);
+        slotTimers.set(slot, io.schedule(timeoutNanos, () -> timeout(slot, token)));
+    }
+
+    /**
+     * Takes the request out of the slot and frees the slot, if both still belong to {@code token}
+     * (a completion and a timeout race for it); null if the other side won.
+     */
+    private Irp claim(int slot, int token) {
+        Irp irp = takeSlot(slot, token);
+        return irp != null && freeSlot(slot, token) ? irp : null;
+    }
+
+    /**
+     * Ends a claimed request: a legacy caller blocked on its event completes the request itself,
+     * anything else is completed here with {@code status}.
+     */
+    private static void finish(Irp irp, int status) {
+        CountDownLatch event = takeLegacyEvent(irp);
+        if (event != null) {
+            event.countDown();
+        } else {
+            irp.complete(status);
         }
     }
 
@@ -311,8 +337,8 @@ public final class CommandInterface {
     /** The firmware's command-completion event (at DISPATCH). */
     private void commandCompleted(int token, CommandStatus status, Object output) {
         int slot = token & 0xFF;
-        Irp irp = takeSlot(slot, token);
-        if (irp == null || !freeSlot(slot, token)) {
+        Irp irp = claim(slot, token);
+        if (irp == null) {
             stale.incrementAndGet();
             pump();
             return;
@@ -324,28 +350,18 @@ public final class CommandInterface {
         // (often the next command of a multi-command verb, or a whole promise chain), and the freed
         // token should not sit idle while they run.
         pump();
-        CountDownLatch event = takeLegacyEvent(irp);
-        if (event != null) {
-            event.countDown(); // legacy: the blocked caller completes the request itself
-        } else {
-            irp.complete(status.ntStatus());
-        }
+        finish(irp, status.ntStatus());
     }
 
     /** The firmware did not answer in time: the token's generation moves on, so a late answer is ignored. */
     private void timeout(int slot, int token) {
-        Irp irp = takeSlot(slot, token);
-        if (irp == null || !freeSlot(slot, token)) {
+        Irp irp = claim(slot, token);
+        if (irp == null) {
             return;
         }
         timedOut.incrementAndGet();
         pump();
-        CountDownLatch event = takeLegacyEvent(irp);
-        if (event != null) {
-            event.countDown();
-        } else {
-            irp.complete(NtStatus.IO_TIMEOUT);
-        }
+        finish(irp, NtStatus.IO_TIMEOUT);
     }
 
     /** Surprise removal: the hardware will not answer; every outstanding command fails now. */
@@ -356,14 +372,9 @@ public final class CommandInterface {
                 continue;
             }
             int token = word & 0xFFFF;
-            Irp irp = takeSlot(slot, token);
-            if (irp != null && freeSlot(slot, token)) {
-                CountDownLatch event = takeLegacyEvent(irp);
-                if (event != null) {
-                    event.countDown();
-                } else {
-                    irp.complete(status);
-                }
+            Irp irp = claim(slot, token);
+            if (irp != null) {
+                finish(irp, status);
             }
         }
     }
@@ -396,8 +407,7 @@ public final class CommandInterface {
             CountDownLatch event = new CountDownLatch(1);
             irp.setDriverContext(event);
             int token = tokenOf(slot);
-            slotRequests.set(slot, irp);
-            slotTimers.set(slot, io.schedule(timeoutNanos, () -> timeout(slot, token)));
+            arm(slot, token, irp);
             if (!firmware.post(request.command(), token)) {
                 takeSlot(slot, token);
                 irp.setDriverContext(null);

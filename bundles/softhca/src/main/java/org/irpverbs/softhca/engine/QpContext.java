@@ -3,6 +3,7 @@ package org.irpverbs.softhca.engine;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.irpverbs.irp.SpinLock;
 import org.irpverbs.softhca.Command;
+import org.irpverbs.softhca.wire.Bth;
 import org.irpverbs.verbs.QpAttributes;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.QpType;
@@ -114,7 +115,12 @@ final class QpContext {
 
     /** PSNs sent and not yet acknowledged (requester). */
     int unacked() {
-        return ((highestPsn - unackedPsn) << 8) >> 8;
+        return Bth.psnDiff(highestPsn, unackedPsn);
+    }
+
+    /** The responder finished a message: the MSN (24 bits, like a PSN) moves on. */
+    void advanceMsn() {
+        msn = Bth.psnAdd(msn, 1);
     }
 
     /** Remembers an atomic's original value for replay. */

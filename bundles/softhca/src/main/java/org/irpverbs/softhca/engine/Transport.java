@@ -226,24 +226,19 @@ final class Transport {
         if (qp == null || qp.type != QpType.RC || qp.attrs.port != port.number || !qp.writeInProgress
                 || qp.sequenceNakSent || qp.expectedPsn != Bth.psnAdd(psn, 1)
                 || (qp.state != QpState.RTR && qp.state != QpState.RTS && qp.state != QpState.SQD)
-                || !HcaPort.pkeyMatches(Bth.pkey(b, bth), port.pkeys.get(qp.attrs.pkeyIndex))
-                || (qp.attrs.accessFlags & AccessFlags.REMOTE_WRITE) == 0) {
+                || !HcaPort.pkeyMatches(Bth.pkey(b, bth), port.pkeys.get(qp.attrs.pkeyIndex))) {
             return false;
         }
         int k = frame.segments();
         int mtu = frame.segmentPayload();
         int rest = frame.payloadRefBytes() - mtu;
-        while (mtu >= runPayloadRefStart + frame.payloadRefLength(runPayloadRef)) {
-            runPayloadRefStart += frame.payloadRefLength(runPayloadRef);
-            runPayloadRef++;
-        }
-        int into = mtu - runPayloadRefStart;
+        int into = seekRunRef(frame, mtu);
         boolean imm = lastOp.hasImmediate();
         if (into + rest > frame.payloadRefLength(runPayloadRef) || rest > qp.writeRemaining
                 || (lastOp.isLast() && rest != qp.writeRemaining) || (imm && receiveQueueEmpty(qp))) {
             return false;
         }
-        Mpt m = MemoryAccess.resolve(qp.device, qp.writeRkey, qp.pd, qp.writeAddress, rest, AccessFlags.REMOTE_WRITE);
+        Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, rest, AccessFlags.REMOTE_WRITE);
         if (m == null) {
             return false;
         }
@@ -253,7 +248,7 @@ final class Transport {
         qp.writeRemaining -= rest;
         if (lastOp.isLast()) {
             qp.writeInProgress = false;
-            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            qp.advanceMsn();
             if (imm) {
                 completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
                         (int) qp.writeTotal, true, ImmDt.value(b, immAt), 0, 0,
@@ -275,11 +270,7 @@ final class Transport {
      * so the slice cursor only moves forward.
      */
     private void pointAtPayload(Frame frame, PacketLayout l, int at, int length) {
-        while (at >= runPayloadRefStart + frame.payloadRefLength(runPayloadRef)) {
-            runPayloadRefStart += frame.payloadRefLength(runPayloadRef);
-            runPayloadRef++;
-        }
-        int into = at - runPayloadRefStart;
+        int into = seekRunRef(frame, at);
         l.payloadLength = length;
         if (into + length <= frame.payloadRefLength(runPayloadRef)) {
             l.payloadBuffer = frame.payloadRefBuffer(runPayloadRef);
@@ -300,6 +291,15 @@ final class Transport {
         }
         l.payloadBuffer = straddle;
         l.payloadOffset = 0;
+    }
+
+    /** Moves the run's slice cursor forward to the slice holding payload byte {@code at}; returns {@code at}'s offset in it. */
+    private int seekRunRef(Frame frame, int at) {
+        while (at >= runPayloadRefStart + frame.payloadRefLength(runPayloadRef)) {
+            runPayloadRefStart += frame.payloadRefLength(runPayloadRef);
+            runPayloadRef++;
+        }
+        return at - runPayloadRefStart;
     }
 
     /** After a batch of received packets: the coalesced ACKs. */
@@ -512,8 +512,7 @@ final class Transport {
 
     /**
      * Finishes (pad, lengths, ICRC unless the port offloads it) and queues the frame for the port;
-     * {@link #flush} hands the queue to the fabric at the end of the engine's pass. The fabric owns
-     * the frame after.
+     * the fabric owns it after.
      */
     private void transmit(HcaPort port, Frame f, int payloadEnd) {
         FabricPort fp = port.fabricPort;
@@ -521,14 +520,24 @@ final class Transport {
             f.release(); // the port is not up: the packet goes nowhere (the retry timer notices)
             return;
         }
-        boolean offload = fp.icrcOffload();
+        finish(fp, f, payloadEnd);
+        handOff(fp, f, 1);
+    }
+
+    /** Pad, lengths, and the ICRC unless {@code fp} offloads it (or is null: no port). */
+    private void finish(FabricPort fp, Frame f, int payloadEnd) {
+        boolean offload = fp != null && fp.icrcOffload();
         f.setLength(codec.finish(f.buffer(), 0, payloadEnd, !offload)).setIcrcOffloaded(offload);
-        hca.packetsSent.incrementAndGet();
-        if (hca.engine.isEngineThread()) {
-            outgoing.add(fp, f);
-        } else {
-            fp.send(f);
-        }
+    }
+
+    /**
+     * Queues a finished frame standing for {@code packets} packets for its port; {@link #flush}
+     * hands the queue to the fabric. Transport runs on the engine thread only, so the queue is the
+     * engine's.
+     */
+    private void handOff(FabricPort fp, Frame f, int packets) {
+        hca.packetsSent.addAndGet(packets);
+        outgoing.add(fp, f);
     }
 
     /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
@@ -844,12 +853,7 @@ final class Transport {
         if (fp == null) {
             f.release();
         } else {
-            hca.packetsSent.addAndGet(k);
-            if (hca.engine.isEngineThread()) {
-                outgoing.add(fp, f);
-            } else {
-                fp.send(f);
-            }
+            handOff(fp, f, k);
         }
         w.sentPkts = k0 + k;
         advance(qp, Bth.psnAdd(psn, k));
@@ -1411,7 +1415,7 @@ final class Transport {
             boolean imm = op.hasImmediate();
             completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
                     imm ? ImmDt.value(b, l.immOffset) : 0, 0, 0, Bth.solicitedEvent(b, l.bthOffset));
-            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            qp.advanceMsn();
         }
         accepted(qp, psn, b, l);
     }
@@ -1430,8 +1434,7 @@ final class Transport {
                 rnrNak(qp, psn);
                 return;
             }
-            if (len > 0 && ((qp.attrs.accessFlags & AccessFlags.REMOTE_WRITE) == 0
-                    || MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, AccessFlags.REMOTE_WRITE) == null)) {
+            if (len > 0 && remoteRegion(qp, rkey, va, len, AccessFlags.REMOTE_WRITE) == null) {
                 remoteAccessError(qp, psn, "RDMA WRITE of " + len + " bytes at 0x" + Long.toHexString(va)
                         + " with R_Key 0x" + Integer.toHexString(rkey));
                 return;
@@ -1458,8 +1461,7 @@ final class Transport {
             return;
         }
         if (len > 0) {
-            Mpt m = (qp.attrs.accessFlags & AccessFlags.REMOTE_WRITE) == 0 ? null
-                    : MemoryAccess.resolve(qp.device, qp.writeRkey, qp.pd, qp.writeAddress, len, AccessFlags.REMOTE_WRITE);
+            Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, len, AccessFlags.REMOTE_WRITE);
             if (m == null) {
                 qp.writeInProgress = false;
                 remoteAccessError(qp, psn, "RDMA WRITE continuation at 0x" + Long.toHexString(qp.writeAddress));
@@ -1471,13 +1473,18 @@ final class Transport {
         }
         if (op.isLast()) {
             qp.writeInProgress = false;
-            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            qp.advanceMsn();
             if (imm) {
                 completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
                         (int) qp.writeTotal, true, ImmDt.value(b, l.immOffset), 0, 0, Bth.solicitedEvent(b, l.bthOffset));
             }
         }
         accepted(qp, psn, b, l);
+    }
+
+    /** The region granting the QP's peer {@code right} on {@code [va, va + len)}, or null (the QP lacks the right, or a check fails). */
+    private static Mpt remoteRegion(QpContext qp, int rkey, long va, long len, int right) {
+        return (qp.attrs.accessFlags & right) == 0 ? null : MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, right);
     }
 
     private void respondRead(QpContext qp, ByteBuffer b, PacketLayout l, int psn, boolean duplicate) {
@@ -1490,8 +1497,8 @@ final class Transport {
             }
             return;
         }
-        if (len > 0 && ((qp.attrs.accessFlags & AccessFlags.REMOTE_READ) == 0
-                || MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, AccessFlags.REMOTE_READ) == null)) {
+        Mpt region = len > 0 ? remoteRegion(qp, rkey, va, len, AccessFlags.REMOTE_READ) : null;
+        if (len > 0 && region == null) {
             if (!duplicate) {
                 remoteAccessError(qp, psn, "RDMA READ of " + len + " bytes at 0x" + Long.toHexString(va) + " with R_Key 0x"
                         + Integer.toHexString(rkey));
@@ -1506,7 +1513,7 @@ final class Transport {
         int n = Math.max(1, (int) ((len + mtu - 1) / mtu));
         qp.ackPending = false; // the responses acknowledge everything before them
         if (!duplicate) {
-            qp.msn = (qp.msn + 1) & 0xFFFFFF;
+            qp.advanceMsn();
             qp.expectedPsn = Bth.psnAdd(psn, n);
         }
         for (int k = 0; k < n; k++) {
@@ -1514,14 +1521,8 @@ final class Transport {
                     : k == n - 1 ? OpCode.RC_RDMA_READ_RESPONSE_LAST : OpCode.RC_RDMA_READ_RESPONSE_MIDDLE;
             int plen = (int) Math.min(mtu, len - (long) k * mtu);
             long at = va + (long) k * mtu;
-            Mpt m = null;
-            if (plen > 0) {
-                m = MemoryAccess.resolve(qp.device, rkey, qp.pd, at, plen, AccessFlags.REMOTE_READ);
-                if (m == null) {
-                    remoteAccessError(qp, Bth.psnAdd(psn, k), "RDMA READ continuation at 0x" + Long.toHexString(at));
-                    return;
-                }
-            }
+            // the whole range was checked above, and all responses go out in this pass: no
+            // command can deregister the region in between (commands run on this thread too)
             Frame f = hca.frames.acquire();
             ByteBuffer o = f.buffer();
             int p = beginLocal(o, port, qp.attrs.destLid, qp.attrs.serviceLevel, op, false, pkeyOf(qp, port),
@@ -1531,7 +1532,7 @@ final class Transport {
                 p += Aeth.BYTES;
             }
             if (plen > 0) {
-                o.put(p, m.memory, m.offset(at), plen);
+                o.put(p, region.memory, region.offset(at), plen);
                 p += plen;
             }
             transmit(port, f, p);
@@ -1545,8 +1546,7 @@ final class Transport {
             responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
             return;
         }
-        Mpt m = (qp.attrs.accessFlags & AccessFlags.REMOTE_ATOMIC) == 0 ? null
-                : MemoryAccess.resolve(qp.device, rkey, qp.pd, va, 8, AccessFlags.REMOTE_ATOMIC);
+        Mpt m = remoteRegion(qp, rkey, va, 8, AccessFlags.REMOTE_ATOMIC);
         if (m == null) {
             remoteAccessError(qp, psn, "atomic at 0x" + Long.toHexString(va) + " with R_Key 0x" + Integer.toHexString(rkey));
             return;
@@ -1562,7 +1562,7 @@ final class Transport {
             m.memory.putLong(at, original + operand);
         }
         qp.rememberAtomic(psn, original);
-        qp.msn = (qp.msn + 1) & 0xFFFFFF;
+        qp.advanceMsn();
         qp.expectedPsn = Bth.psnAdd(psn, 1);
         qp.ackPending = false;
         sendAtomicAck(qp, psn, original);
@@ -1645,19 +1645,18 @@ final class Transport {
             }
             p += len;
         }
-        f.setLength(codec.finish(b, 0, p));
+        FabricPort fp = port.fabricPort;
+        finish(fp, f, p);
         if (multicast && s.mgm[w.destLid - Lrh.MULTICAST_LID_FIRST] != null) {
             // HCA loopback: the switch never sends a packet back out of the port it came in on
             Frame copy = hca.frames.acquire().copyFrom(f);
             copy.setTag(port.number);
             hca.engine.receive(copy);
         }
-        FabricPort fp = port.fabricPort;
         if (fp == null) {
             f.release();
         } else {
-            hca.packetsSent.incrementAndGet();
-            fp.send(f);
+            handOff(fp, f, 1);
         }
         return true;
     }

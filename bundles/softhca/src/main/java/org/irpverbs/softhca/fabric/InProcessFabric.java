@@ -225,10 +225,10 @@ public final class InProcessFabric implements Fabric {
 
     // ---- forwarding ----
 
-    private void forward(Port from, Frame frame) {
+    /** Routes a frame whose largest packet payload the caller already worked out ({@link #largestPayload}). */
+    private void forward(Port from, Frame frame, int payload) {
         ByteBuffer b = frame.buffer();
         int length = frame.length();
-        int payload = largestPayload(frame);
         int dlid = length >= Lrh.BYTES ? Lrh.dlid(b, 0) : 0;
         if (frame.segments() > 1) {
             // a run is only ever sent to a port that accepts runs; if the route changed since the
@@ -315,17 +315,18 @@ public final class InProcessFabric implements Fabric {
         ByteBuffer b = frame.buffer();
         int length = frame.length();
         int dlid = length >= Lrh.BYTES ? Lrh.dlid(b, 0) : 0;
+        int payload = PacketCodec.payloadLength(b, 0, length);
         if (Lrh.isUnicast(dlid)) {
             Port to = byLid.get(dlid);
             if (to == null) {
                 switchCounters.incrementAndGet(UNKNOWN_DLID);
                 frame.release();
             } else {
-                deliver(to, frame, PacketCodec.payloadLength(b, 0, length));
+                deliver(to, frame, payload);
             }
         } else {
             // multicast from outside: to every local member, never back to a transport
-            forward(null, frame);
+            forward(null, frame, payload);
         }
     }
 
@@ -423,15 +424,15 @@ public final class InProcessFabric implements Fabric {
 
         @Override
         public boolean send(Frame frame) {
-            int length = frame.length();
-            if (!attached || !linkUp || tooShort(frame) || largestPayload(frame) > mtu.bytes()) {
+            int payload = attached && linkUp && !tooShort(frame) ? largestPayload(frame) : Integer.MAX_VALUE;
+            if (payload > mtu.bytes()) { // detached, down, too short, or over the MTU
                 counters.addAndGet(XMIT_DISCARDS, frame.segments());
                 frame.release();
                 return false;
             }
             counters.addAndGet(XMIT_PKTS, frame.segments());
             counters.addAndGet(XMIT_DATA, frame.wireBytes() >>> 2);
-            forward(this, frame);
+            forward(this, frame, payload);
             return true;
         }
 

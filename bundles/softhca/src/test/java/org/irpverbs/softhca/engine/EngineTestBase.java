@@ -3,6 +3,7 @@ package org.irpverbs.softhca.engine;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.irpverbs.irp.BlockingDetector;
@@ -12,6 +13,7 @@ import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoManagers;
 import org.irpverbs.softhca.HcaModel;
 import org.irpverbs.softhca.fabric.InProcessFabric;
+import org.irpverbs.verbs.WorkCompletion;
 import org.junit.After;
 import org.junit.Before;
 
@@ -64,5 +66,21 @@ public abstract class EngineTestBase {
         }
         assertEquals(DriverVerifier.recentBugs().toString(), bugsBefore, DriverVerifier.bugCount());
         assertEquals(BlockingDetector.recentViolations().toString(), 0, BlockingDetector.violationCount());
+    }
+
+    /** Compares {@code len} bytes of two buffers, naming the first that differs. */
+    static void assertBytes(ByteBuffer expected, int eFrom, ByteBuffer actual, int aFrom, int len) {
+        for (int i = 0; i < len; i++) {
+            if (expected.get(eFrom + i) != actual.get(aFrom + i)) {
+                throw new AssertionError("byte " + i + " of " + len + " differs: " + expected.get(eFrom + i) + " vs "
+                        + actual.get(aFrom + i));
+            }
+        }
+    }
+
+    /** The one completion a poll returned. */
+    static WorkCompletion one(List<WorkCompletion> got) {
+        assertEquals(got.toString(), 1, got.size());
+        return got.get(0);
     }
 }

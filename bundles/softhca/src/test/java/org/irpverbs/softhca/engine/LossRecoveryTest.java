@@ -78,14 +78,6 @@ public class LossRecoveryTest extends EngineTestBase {
         return got.get(0);
     }
 
-    static void assertBytes(ByteBuffer x, int xFrom, ByteBuffer y, int yFrom, int len) {
-        for (int i = 0; i < len; i++) {
-            if (x.get(xFrom + i) != y.get(yFrom + i)) {
-                throw new AssertionError("byte " + i + " differs");
-            }
-        }
-    }
-
     @Test
     public void lostMiddlePacketIsResentAfterASequenceNak() {
         lossy.dropOnce(OpCode.RC_RDMA_WRITE_MIDDLE, PSN + 3);

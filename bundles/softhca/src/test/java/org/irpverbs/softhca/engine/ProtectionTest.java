@@ -54,11 +54,6 @@ public class ProtectionTest extends EngineTestBase {
         return new int[] {qa, qb};
     }
 
-    static WorkCompletion one(List<WorkCompletion> got) {
-        assertEquals(got.toString(), 1, got.size());
-        return got.get(0);
-    }
-
     /** A snapshot of a region's bytes, to prove a refused access changed nothing. */
     static byte[] snapshot(TestHca.Region r) {
         byte[] copy = new byte[r.memory().capacity()];

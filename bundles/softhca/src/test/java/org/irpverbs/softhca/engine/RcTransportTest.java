@@ -63,15 +63,6 @@ public class RcTransportTest extends EngineTestBase {
         }
     }
 
-    static void assertBytes(ByteBuffer expected, int eFrom, ByteBuffer actual, int aFrom, int len) {
-        for (int i = 0; i < len; i++) {
-            if (expected.get(eFrom + i) != actual.get(aFrom + i)) {
-                throw new AssertionError("byte " + i + " of " + len + " differs: " + expected.get(eFrom + i) + " vs "
-                        + actual.get(aFrom + i));
-            }
-        }
-    }
-
     void postRecv(TestHca t, int qpn, long wrId, TestHca.Region r, int offset, int len) {
         ReceiveWorkRequest rr = new ReceiveWorkRequest();
         rr.wrId = wrId;
@@ -91,11 +82,6 @@ public class RcTransportTest extends EngineTestBase {
 
     void post(TestHca t, int qpn, SendWorkRequest s) {
         assertEquals(NtStatus.SUCCESS, t.hw.dataPath().postSend(qpn, s, 0));
-    }
-
-    static WorkCompletion one(List<WorkCompletion> got) {
-        assertEquals(got.toString(), 1, got.size());
-        return got.get(0);
     }
 
     @Test

@@ -71,12 +71,6 @@ public class UdTransportTest extends EngineTestBase {
         return s;
     }
 
-    static void assertSameBytes(ByteBuffer x, int xFrom, ByteBuffer y, int yFrom, int len) {
-        for (int i = 0; i < len; i++) {
-            assertEquals("byte " + i, x.get(xFrom + i), y.get(yFrom + i));
-        }
-    }
-
     @Test
     public void datagramLandsAfterTheGrhSpace() {
         udPair(3, 4);
@@ -97,7 +91,7 @@ public class UdTransportTest extends EngineTestBase {
         assertTrue(r.hasImmediate);
         assertEquals(0x01020304, r.immediateData);
         assertEquals("no GRH: the first 40 bytes are untouched", 0x5A, bBuf.memory().get(0));
-        assertSameBytes(aBuf.memory(), 0, bBuf.memory(), 40, 300);
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 40, 300);
     }
 
     @Test
@@ -139,7 +133,7 @@ public class UdTransportTest extends EngineTestBase {
             assertEquals("GRH IPVer", 6, (m.get(base) >> 4) & 0xF);
             assertEquals(Gid.of(MGID), Gid.read(m, base + 24));
             assertEquals(Gid.linkLocal(a.hw.config().portGuid(1)), Gid.read(m, base + 8));
-            assertSameBytes(aBuf.memory(), 0, m, base + 40, 200);
+            assertBytes(aBuf.memory(), 0, m, base + 40, 200);
         }
         // the sender's HCA has QP 3 attached: it gets its own copy by loopback
         List<WorkCompletion> sent = a.poll(CQ, 2);
