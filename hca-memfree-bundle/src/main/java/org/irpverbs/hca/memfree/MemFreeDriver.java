@@ -46,10 +46,11 @@ public final class MemFreeDriver implements Driver {
         @AttributeDefinition(name = "Command mode", description = "queued (requests wait, nothing blocks) or legacy "
                 + "(callers block: the old driver, for the comparison benchmark)",
                 options = {@Option(value = "queued", label = "queued"), @Option(value = "legacy", label = "legacy")})
-        String commandMode() default "queued";
+        String commandMode() default HcaDriverOptions.DEFAULT_MODE;
 
-        @AttributeDefinition(name = "Command timeout (ms)", description = "1..600000", min = "1", max = "600000")
-        long commandTimeoutMillis() default 5000;
+        @AttributeDefinition(name = "Command timeout (ms)", description = "1.." + HcaDriverOptions.MAX_TIMEOUT_MILLIS,
+                min = "1", max = "" + HcaDriverOptions.MAX_TIMEOUT_MILLIS)
+        long commandTimeoutMillis() default HcaDriverOptions.DEFAULT_TIMEOUT_MILLIS;
     }
 
     private final HcaDriver hca;

@@ -15,10 +15,16 @@ public record HcaDriverOptions(CommandMode commandMode, long commandTimeoutNanos
     /** Attribute names, as the drivers' metatype declares them. */
     public static final String COMMAND_MODE = "commandMode";
     public static final String COMMAND_TIMEOUT_MILLIS = "commandTimeoutMillis";
+    // compile-time constants, so that each driver's metatype annotation (which bnd reads only in the
+    // driver's own bundle) takes its defaults and bound from here rather than repeating them
+    /** The default {@value #COMMAND_MODE}, as the configuration spells it. */
+    public static final String DEFAULT_MODE = "queued";
+    /** The default {@value #COMMAND_TIMEOUT_MILLIS}. */
+    public static final long DEFAULT_TIMEOUT_MILLIS = 5000;
     public static final long MAX_TIMEOUT_MILLIS = 600_000;
 
-    public static final HcaDriverOptions DEFAULTS = new HcaDriverOptions(CommandMode.QUEUED,
-            TimeUnit.SECONDS.toNanos(5));
+    public static final HcaDriverOptions DEFAULTS = new HcaDriverOptions(CommandMode.parse(DEFAULT_MODE),
+            TimeUnit.MILLISECONDS.toNanos(DEFAULT_TIMEOUT_MILLIS));
 
     /**
      * @throws IllegalArgumentException for a null mode or a timeout outside 1 ms..600 s

@@ -7,7 +7,7 @@
  * requests, the speed path, surprise removal and removal. Shells read an HCA's state through
  * {@link org.irpverbs.hca.core.HcaDevice}, the function device's extension.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.irpverbs.hca.core;
 

@@ -3,6 +3,7 @@ package org.irpverbs.ib.shell;
 import java.nio.ByteBuffer;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.IoManager;
+import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.WrOpcode;
 
 /**
@@ -34,13 +35,30 @@ abstract class Perftest {
     /** The perftest title, e.g. {@code RDMA_Write BW Test}. */
     abstract String title();
 
-    abstract int localBufferBytes();
+    /** Bytes of the local buffer: one {@code -s} message unless the test keeps more. */
+    int localBufferBytes() {
+        return args.size();
+    }
 
-    abstract int remoteBufferBytes();
+    /** Bytes of the remote buffer: one {@code -s} message unless the test keeps more. */
+    int remoteBufferBytes() {
+        return args.size();
+    }
 
-    abstract int localAccess();
+    /** The local buffer's access rights: LOCAL_WRITE, which receives and RDMA READ responses need. */
+    int localAccess() {
+        return AccessFlags.LOCAL_WRITE;
+    }
 
-    abstract int remoteAccess();
+    /** The remote buffer's access rights; an RDMA test adds the remote access it needs. */
+    int remoteAccess() {
+        return AccessFlags.LOCAL_WRITE;
+    }
+
+    /** True for a latency test, whose header has no TX depth (one message in flight). */
+    boolean latency() {
+        return false;
+    }
 
     /** Send queue depth at each end (the receive queue: {@link #receiveDepth()}). */
     int sendDepth() {
@@ -75,7 +93,7 @@ abstract class Perftest {
             out.append(String.format(" Devices         : %s port %d -> %s port %d%n", localHca.name(), args.localPort(),
                     remoteHca.name(), args.remotePort()));
             out.append(" Transport type  : IB\n Connection type : RC\n Using SRQ       : OFF\n");
-            if (!title().contains("Latency")) {
+            if (!latency()) {
                 out.append(String.format(" TX depth        : %d%n", args.depth()));
             }
             out.append(String.format(" Mtu             : %d[B]%n Link type       : IB%n",
@@ -104,13 +122,37 @@ abstract class Perftest {
      */
     static void verify(String what, ByteBuffer expected, int expectedOffset, ByteBuffer actual, int actualOffset,
             int length) {
+        int at = mismatch(expected, expectedOffset, actual, actualOffset, length);
+        if (at >= 0) {
+            throw verificationFailed(what, expected, expectedOffset, actual, actualOffset, at);
+        }
+    }
+
+    /**
+     * As {@link #verify(String, ByteBuffer, int, ByteBuffer, int, int)} for message {@code i} of a
+     * timed loop, named {@code prefix + i + suffix}: the name is built only if the data differ, so
+     * a verified message costs no string.
+     */
+    static void verify(String prefix, int i, String suffix, ByteBuffer expected, int expectedOffset, ByteBuffer actual,
+            int actualOffset, int length) {
+        int at = mismatch(expected, expectedOffset, actual, actualOffset, length);
+        if (at >= 0) {
+            throw verificationFailed(prefix + i + suffix, expected, expectedOffset, actual, actualOffset, at);
+        }
+    }
+
+    /** The index of the first differing byte in the two ranges, or -1. */
+    private static int mismatch(ByteBuffer expected, int expectedOffset, ByteBuffer actual, int actualOffset,
+            int length) {
         ByteBuffer e = expected.duplicate().position(expectedOffset).limit(expectedOffset + length).slice();
         ByteBuffer a = actual.duplicate().position(actualOffset).limit(actualOffset + length).slice();
-        int at = e.mismatch(a);
-        if (at >= 0) {
-            throw new IllegalStateException("data verification failed for " + what + ": byte " + at + " is "
-                    + (a.get(at) & 0xFF) + ", expected " + (e.get(at) & 0xFF));
-        }
+        return e.mismatch(a);
+    }
+
+    private static IllegalStateException verificationFailed(String what, ByteBuffer expected, int expectedOffset,
+            ByteBuffer actual, int actualOffset, int at) {
+        return new IllegalStateException("data verification failed for " + what + ": byte " + at + " is "
+                + (actual.get(actualOffset + at) & 0xFF) + ", expected " + (expected.get(expectedOffset + at) & 0xFF));
     }
 
     /**
@@ -159,7 +201,7 @@ abstract class Perftest {
             }
             int k = local.poll(local.sendCq);
             if (k == 0) {
-                spinner.idle(label + " " + completed + " of " + n);
+                spinner.idle(label, completed, n);
                 continue;
             }
             spinner.progress();

@@ -23,21 +23,6 @@ final class ReadBandwidth extends Perftest {
     }
 
     @Override
-    int localBufferBytes() {
-        return args.size();
-    }
-
-    @Override
-    int remoteBufferBytes() {
-        return args.size();
-    }
-
-    @Override
-    int localAccess() {
-        return AccessFlags.LOCAL_WRITE;
-    }
-
-    @Override
     int remoteAccess() {
         return AccessFlags.LOCAL_WRITE | AccessFlags.REMOTE_READ;
     }

@@ -1,7 +1,6 @@
 package org.irpverbs.ib.shell;
 
 import org.irpverbs.irp.IoManager;
-import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.WorkCompletion;
 
 /**
@@ -33,23 +32,8 @@ final class SendBandwidth extends Perftest {
     }
 
     @Override
-    int localBufferBytes() {
-        return args.size();
-    }
-
-    @Override
     int remoteBufferBytes() {
         return slots() * args.size();
-    }
-
-    @Override
-    int localAccess() {
-        return AccessFlags.LOCAL_WRITE;
-    }
-
-    @Override
-    int remoteAccess() {
-        return AccessFlags.LOCAL_WRITE;
     }
 
     @Override
@@ -67,6 +51,7 @@ final class SendBandwidth extends Perftest {
         }
         long[] receivedAt = new long[n];
         Spinner spinner = new Spinner("ib:send_bw");
+        String toRemote = " to " + remote.hca.name(); // once: the loop below names a message only if it fails
         int sent = 0;
         int sendsCompleted = 0;
         int received = 0;
@@ -89,7 +74,7 @@ final class SendBandwidth extends Perftest {
                     throw new IllegalStateException("receive " + received + " at " + remote.hca.name() + " got "
                             + wc.byteLength + " bytes, expected " + size);
                 }
-                verify("SEND " + received + " to " + remote.hca.name(), local.buffer, 0, remote.buffer, slot * size, size);
+                verify("SEND ", received, toRemote, local.buffer, 0, remote.buffer, slot * size, size);
                 remote.buffer.put(slot * size, (byte) ~remote.buffer.get(slot * size)); // the next message must overwrite it
                 receivedAt[received++] = now;
                 if (receivesPosted < n) {
@@ -98,7 +83,7 @@ final class SendBandwidth extends Perftest {
                 }
             }
             if (s + r == 0) {
-                spinner.idle("SEND " + received + " of " + n);
+                spinner.idle("SEND", received, n);
             } else {
                 spinner.progress();
             }

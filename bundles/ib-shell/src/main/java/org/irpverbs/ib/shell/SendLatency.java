@@ -1,8 +1,8 @@
 package org.irpverbs.ib.shell;
 
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 import org.irpverbs.irp.IoManager;
-import org.irpverbs.verbs.AccessFlags;
 
 /**
  * {@code ib:send_lat}: ping-pong of {@code -s}-byte SENDs, one message in flight; the latency of an
@@ -10,6 +10,9 @@ import org.irpverbs.verbs.AccessFlags;
  * Each buffer holds the message to send at offset 0 and the one to receive at offset {@code -s}.
  */
 final class SendLatency extends Perftest {
+    /** What a post waits for while its queue is full; call sites add the rest as constants. */
+    private static final String ROOM = "room in the queue for ";
+
     SendLatency(IoManager io, PerftestArgs args) {
         super(io, args);
     }
@@ -30,18 +33,13 @@ final class SendLatency extends Perftest {
     }
 
     @Override
-    int localAccess() {
-        return AccessFlags.LOCAL_WRITE;
-    }
-
-    @Override
-    int remoteAccess() {
-        return AccessFlags.LOCAL_WRITE;
-    }
-
-    @Override
     int sendDepth() {
         return 1;
+    }
+
+    @Override
+    boolean latency() {
+        return true;
     }
 
     @Override
@@ -51,23 +49,27 @@ final class SendLatency extends Perftest {
         fill(local.buffer, 0, size, 4);
         fill(remote.buffer, 0, size, 5);
         Spinner spinner = new Spinner("ib:send_lat");
-        post(() -> local.postReceive(0, size, size), spinner, "the first receive");
-        post(() -> remote.postReceive(0, size, size), spinner, "the first receive");
+        // made once, taking the work request ID: the timed window between t0 and t1 creates no lambdas
+        IntPredicate ping = wrId -> local.postSend(wrId, 0, size);
+        IntPredicate pong = wrId -> remote.postSend(wrId, 0, size);
+        IntPredicate localReceive = wrId -> local.postReceive(wrId, size, size);
+        IntPredicate remoteReceive = wrId -> remote.postReceive(wrId, size, size);
+        post(localReceive, 0, spinner, ROOM + "the first receive");
+        post(remoteReceive, 0, spinner, ROOM + "the first receive");
         long[] latency = new long[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            int iteration = i;
-            post(() -> local.postSend(iteration, 0, size), spinner, "the ping " + i);
-            await(remote, true, spinner, "the ping of iteration " + i);
-            verify("ping " + i, local.buffer, 0, remote.buffer, size, size);
-            post(() -> remote.postReceive(iteration + 1, size, size), spinner, "a receive");
-            post(() -> remote.postSend(iteration, 0, size), spinner, "the pong " + i);
-            await(local, true, spinner, "the pong of iteration " + i);
+            post(ping, i, spinner, ROOM + "the ping ", i);
+            await(remote, true, spinner, "the ping of iteration ", i);
+            verify("ping ", i, "", local.buffer, 0, remote.buffer, size, size);
+            post(remoteReceive, i + 1, spinner, ROOM + "a receive");
+            post(pong, i, spinner, ROOM + "the pong ", i);
+            await(local, true, spinner, "the pong of iteration ", i);
             long t1 = System.nanoTime();
-            verify("pong " + i, remote.buffer, 0, local.buffer, size, size);
-            post(() -> local.postReceive(iteration + 1, size, size), spinner, "a receive");
-            await(local, false, spinner, "the ping's send completion " + i);
-            await(remote, false, spinner, "the pong's send completion " + i);
+            verify("pong ", i, "", remote.buffer, 0, local.buffer, size, size);
+            post(localReceive, i + 1, spinner, ROOM + "a receive");
+            await(local, false, spinner, "the ping's send completion ", i);
+            await(remote, false, spinner, "the pong's send completion ", i);
             latency[i] = (t1 - t0) / 2;
         }
         return latencyColumns(latency, size) + String.format(
@@ -75,16 +77,27 @@ final class SendLatency extends Perftest {
                 local.hca.name(), size);
     }
 
-    /** Posts, waiting out a full queue (its slot frees a moment after the completion was polled). */
-    private static void post(java.util.function.BooleanSupplier post, Spinner spinner, String what) {
-        while (!post.getAsBoolean()) {
-            spinner.idle("room in the queue for " + what);
+    /**
+     * Posts work request {@code wrId}, waiting out a full queue (its slot frees a moment after the
+     * completion was polled).
+     */
+    private static void post(IntPredicate post, int wrId, Spinner spinner, String waitingFor) {
+        while (!post.test(wrId)) {
+            spinner.idle(waitingFor);
         }
     }
 
-    private static void await(Endpoint endpoint, boolean receive, Spinner spinner, String what) {
+    /** As {@link #post(IntPredicate, int, Spinner, String)}, waiting for {@code prefix + i}. */
+    private static void post(IntPredicate post, int wrId, Spinner spinner, String prefix, int i) {
+        while (!post.test(wrId)) {
+            spinner.idle(prefix, i);
+        }
+    }
+
+    /** Waits for a completion on the endpoint's receive or send CQ, for {@code prefix + i}. */
+    private static void await(Endpoint endpoint, boolean receive, Spinner spinner, String prefix, int i) {
         while (endpoint.poll(receive ? endpoint.recvCq : endpoint.sendCq) == 0) {
-            spinner.idle(what);
+            spinner.idle(prefix, i);
         }
         spinner.progress();
     }

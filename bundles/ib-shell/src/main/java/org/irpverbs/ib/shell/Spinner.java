@@ -33,14 +33,43 @@ final class Spinner {
      * @throws IllegalStateException when nothing has completed for too long
      */
     void idle(String waitingFor) {
+        if (spin()) {
+            throw stalled(waitingFor);
+        }
+    }
+
+    /**
+     * As {@link #idle(String)}, waiting for {@code prefix + i}: the text is built only for the
+     * exception, as an empty poll must not allocate.
+     */
+    void idle(String prefix, int i) {
+        if (spin()) {
+            throw stalled(prefix + i);
+        }
+    }
+
+    /**
+     * As {@link #idle(String)}, waiting for {@code label + " " + done + " of " + total}: the text is
+     * built only for the exception, as an empty poll must not allocate.
+     */
+    void idle(String label, int done, int total) {
+        if (spin()) {
+            throw stalled(label + " " + done + " of " + total);
+        }
+    }
+
+    /** Spins once (every 64th time yields); true when nothing has completed for too long. */
+    private boolean spin() {
         if (++idle % 64 == 0) {
             Thread.yield();
-            if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(STALL_SECONDS)) {
-                throw new IllegalStateException(what + ": no completion for " + STALL_SECONDS + " s while waiting for "
-                        + waitingFor);
-            }
-        } else {
-            Thread.onSpinWait();
+            return System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(STALL_SECONDS);
         }
+        Thread.onSpinWait();
+        return false;
+    }
+
+    private IllegalStateException stalled(String waitingFor) {
+        return new IllegalStateException(what + ": no completion for " + STALL_SECONDS + " s while waiting for "
+                + waitingFor);
     }
 }

@@ -20,21 +20,6 @@ final class WriteBandwidth extends Perftest {
     }
 
     @Override
-    int localBufferBytes() {
-        return args.size();
-    }
-
-    @Override
-    int remoteBufferBytes() {
-        return args.size();
-    }
-
-    @Override
-    int localAccess() {
-        return AccessFlags.LOCAL_WRITE;
-    }
-
-    @Override
     int remoteAccess() {
         return AccessFlags.LOCAL_WRITE | AccessFlags.REMOTE_WRITE;
     }

@@ -1,7 +1,6 @@
 package org.irpverbs.hca.core.internal;
 
 import org.irpverbs.hca.core.CommandRunner;
-import org.irpverbs.hca.core.ContextMemory;
 import org.irpverbs.irp.CancelSafeQueue;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.softhca.Command;
@@ -46,28 +45,15 @@ final class CqVerbs {
             return call.reject(NtStatus.INSUFFICIENT_RESOURCES, "the CQ table is full (" + t.cqs.capacity() + " CQs)");
         }
         int result = call.pend();
-        ContextMemory icm = device.memory();
-        CommandRunner commands = call.commands();
         Undo undo = new Undo().push(() -> t.cqs.free(cqn));
-        icm.acquire(IcmTable.CQC, cqn, 1, commands, ready -> {
-            if (!NtStatus.isSuccess(ready)) {
-                undo.run(() -> call.fail(ready, "CREATE_CQ: context memory for CQ " + cqn + " could not be mapped: "
-                        + NtStatus.name(ready)));
-                return;
-            }
-            undo.pushAsync(next -> icm.release(IcmTable.CQC, cqn, 1, commands, next));
-            commands.run(new Command.Sw2HwCq(cqn, capacity, FunctionDevice.EQN), (status, sw2hw) -> {
-                if (!NtStatus.isSuccess(status)) {
-                    undo.run(() -> call.fail(status, VerbCall.commandFailed("CREATE_CQ", status, sw2hw)));
-                    return;
-                }
-                CqContext cq = new CqContext(cqn);
-                CompletionQueue handle = new CompletionQueue(device.fdo(), call.file, cqn, cq, capacity);
-                cq.handle = handle;
-                t.cqByNumber.set(cqn, cq);
-                call.succeed(handle);
-            });
-        });
+        call.acquireOrUndo(IcmTable.CQC, cqn, 1, undo, "CREATE_CQ: context memory for CQ " + cqn, () ->
+                call.runOrUndo(new Command.Sw2HwCq(cqn, capacity, FunctionDevice.EQN), undo, "CREATE_CQ", () -> {
+                    CqContext cq = new CqContext(cqn);
+                    CompletionQueue handle = new CompletionQueue(device.fdo(), call.file, cqn, cq, capacity);
+                    cq.handle = handle;
+                    t.cqByNumber.set(cqn, cq);
+                    call.succeed(handle);
+                }));
         return result;
     }
 
@@ -127,11 +113,7 @@ final class CqVerbs {
                 t.cqByNumber.compareAndSet(cq.cqn, cq, null);
                 t.cqs.free(cq.cqn);
                 cq.life.destroyed();
-                if (problem == null) {
-                    call.succeed();
-                } else {
-                    call.fail(status, "CQ " + cq.cqn + " is destroyed, but " + problem);
-                }
+                call.destroyed("CQ " + cq.cqn, status, problem);
             });
         });
         return result;

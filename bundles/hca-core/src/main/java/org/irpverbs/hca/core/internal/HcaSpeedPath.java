@@ -31,8 +31,8 @@ final class HcaSpeedPath implements VerbsSpeedPath {
         if (qp == null || wr == null || !mine(qp) || !(qp.driverState() instanceof QpContext context)) {
             return NtStatus.INVALID_PARAMETER;
         }
-        DataPath path = device.dataPath();
-        if (!device.isStarted() || path == null) {
+        DataPath path = startedPath();
+        if (path == null) {
             return NtStatus.INVALID_DEVICE_STATE;
         }
         int destLid = 0;
@@ -52,8 +52,8 @@ final class HcaSpeedPath implements VerbsSpeedPath {
         if (qp == null || wr == null || !mine(qp) || !(qp.driverState() instanceof QpContext)) {
             return NtStatus.INVALID_PARAMETER;
         }
-        DataPath path = device.dataPath();
-        if (!device.isStarted() || path == null) {
+        DataPath path = startedPath();
+        if (path == null) {
             return NtStatus.INVALID_DEVICE_STATE;
         }
         return path.postReceive(qp.number(), wr);
@@ -64,15 +64,23 @@ final class HcaSpeedPath implements VerbsSpeedPath {
         if (cq == null || out == null || !mine(cq) || !(cq.driverState() instanceof CqContext)) {
             return -1;
         }
-        DataPath path = device.dataPath();
-        if (!device.isStarted() || path == null) {
+        DataPath path = startedPath();
+        if (path == null) {
             return -1;
         }
+        // kept although softhca's data path clamps too: the DataPath contract does not promise any
+        // implementation handles a max beyond out.length or below 1
         int n = Math.min(max, out.length);
         if (n <= 0) {
             return 0;
         }
         return path.pollCq(cq.number(), out, n);
+    }
+
+    /** The hardware's data path if the device is started, else null (the caller's status says why). */
+    private DataPath startedPath() {
+        DataPath path = device.dataPath();
+        return device.isStarted() ? path : null;
     }
 
     private boolean mine(org.irpverbs.verbs.VerbsHandle handle) {

@@ -70,41 +70,19 @@ final class MrVerbs {
         ByteBuffer memory = request.memory.slice();
         int result = call.pend();
         Undo undo = new Undo().push(pd.life::unuse).push(() -> t.mpts.free(mpt)).push(() -> t.mtts.free(mttBase, order));
-        ContextMemory icm = device.memory();
-        CommandRunner commands = call.commands();
-        icm.acquire(IcmTable.MTT, mttBase, pages, commands, mttReady -> {
-            if (!NtStatus.isSuccess(mttReady)) {
-                undo.run(() -> call.fail(mttReady, "REG_MR: context memory for MTT entries " + mttBase + ".."
-                        + (mttBase + pages - 1) + " could not be mapped: " + NtStatus.name(mttReady)));
-                return;
-            }
-            undo.pushAsync(next -> icm.release(IcmTable.MTT, mttBase, pages, commands, next));
-            commands.run(new Command.WriteMtt(mttBase, pages), (written, writeMtt) -> {
-                if (!NtStatus.isSuccess(written)) {
-                    undo.run(() -> call.fail(written, VerbCall.commandFailed("REG_MR", written, writeMtt)));
-                    return;
-                }
-                icm.acquire(IcmTable.MPT, mpt, 1, commands, mptReady -> {
-                    if (!NtStatus.isSuccess(mptReady)) {
-                        undo.run(() -> call.fail(mptReady, "REG_MR: context memory for MPT entry " + mpt
-                                + " could not be mapped: " + NtStatus.name(mptReady)));
-                        return;
-                    }
-                    undo.pushAsync(next -> icm.release(IcmTable.MPT, mpt, 1, commands, next));
-                    Command sw2hw = new Command.Sw2HwMpt(mpt, key, pd.number, request.address, length, request.access,
-                            mttBase, pages, memory);
-                    commands.run(sw2hw, (valid, sw2hwMpt) -> {
-                        if (!NtStatus.isSuccess(valid)) {
-                            undo.run(() -> call.fail(valid, VerbCall.commandFailed("REG_MR", valid, sw2hwMpt)));
-                            return;
-                        }
-                        MrContext mr = new MrContext(pd, mpt, mttBase, order, pages);
-                        call.succeed(new MemoryRegion(device.fdo(), call.file, mpt, mr, key, key, request.address, length,
-                                request.access));
-                    });
-                });
-            });
-        });
+        String mttMemory = "REG_MR: context memory for MTT entries " + mttBase + ".." + (mttBase + pages - 1);
+        String mptMemory = "REG_MR: context memory for MPT entry " + mpt;
+        call.acquireOrUndo(IcmTable.MTT, mttBase, pages, undo, mttMemory, () ->
+                call.runOrUndo(new Command.WriteMtt(mttBase, pages), undo, "REG_MR", () ->
+                        call.acquireOrUndo(IcmTable.MPT, mpt, 1, undo, mptMemory, () -> {
+                            Command sw2hw = new Command.Sw2HwMpt(mpt, key, pd.number, request.address, length,
+                                    request.access, mttBase, pages, memory);
+                            call.runOrUndo(sw2hw, undo, "REG_MR", () -> {
+                                MrContext mr = new MrContext(pd, mpt, mttBase, order, pages);
+                                call.succeed(new MemoryRegion(device.fdo(), call.file, mpt, mr, key, key,
+                                        request.address, length, request.access));
+                            });
+                        })));
         return result;
     }
 
@@ -132,11 +110,7 @@ final class MrVerbs {
                         t.mpts.free(mr.mpt);
                         mr.pd.life.unuse();
                         mr.life.destroyed();
-                        if (problem == null) {
-                            call.succeed();
-                        } else {
-                            call.fail(status, "MR " + mr.mpt + " is destroyed, but " + problem);
-                        }
+                        call.destroyed("MR " + mr.mpt, status, problem);
                     }));
         });
         return result;

@@ -63,28 +63,16 @@ final class QpVerbs {
         Command.QpSetup setup = new Command.QpSetup(request.type, pd.number, sendCq.cqn, recvCq.cqn, request.maxSendWr,
                 request.maxRecvWr, request.maxSge, request.maxInlineData, request.signalAll);
         int result = call.pend();
-        ContextMemory icm = device.memory();
-        CommandRunner commands = call.commands();
-        icm.acquire(IcmTable.QPC, qpn, 1, commands, qpcReady -> {
-            if (!NtStatus.isSuccess(qpcReady)) {
-                undo.run(() -> call.fail(qpcReady, "CREATE_QP: context memory for QP " + qpn + " could not be mapped: "
-                        + NtStatus.name(qpcReady)));
-                return;
-            }
-            undo.pushAsync(next -> icm.release(IcmTable.QPC, qpn, 1, commands, next));
-            icm.acquire(IcmTable.EQPC, qpn, 1, commands, eqpcReady -> {
-                if (!NtStatus.isSuccess(eqpcReady)) {
-                    undo.run(() -> call.fail(eqpcReady, "CREATE_QP: extended context memory for QP " + qpn
-                            + " could not be mapped: " + NtStatus.name(eqpcReady)));
-                    return;
-                }
-                QpContext qp = new QpContext(pd, sendCq, recvCq, setup);
-                QueuePair handle = new QueuePair(device.fdo(), call.file, qpn, qp, request.type);
-                qp.handle = handle;
-                t.qpByNumber.set(qpn, qp);
-                call.succeed(handle);
-            });
-        });
+        String qpcMemory = "CREATE_QP: context memory for QP " + qpn;
+        String eqpcMemory = "CREATE_QP: extended context memory for QP " + qpn;
+        call.acquireOrUndo(IcmTable.QPC, qpn, 1, undo, qpcMemory, () ->
+                call.acquireOrUndo(IcmTable.EQPC, qpn, 1, undo, eqpcMemory, () -> {
+                    QpContext qp = new QpContext(pd, sendCq, recvCq, setup);
+                    QueuePair handle = new QueuePair(device.fdo(), call.file, qpn, qp, request.type);
+                    qp.handle = handle;
+                    t.qpByNumber.set(qpn, qp);
+                    call.succeed(handle);
+                }));
         return result;
     }
 
@@ -254,11 +242,7 @@ final class QpVerbs {
             qp.sendCq.life.unuse();
             qp.recvCq.life.unuse();
             qp.life.destroyed();
-            if (problem == null) {
-                call.succeed();
-            } else {
-                call.fail(status, "QP " + qpn + " is destroyed, but " + problem);
-            }
+            call.destroyed("QP " + qpn, status, problem);
         }));
     }
 }
