@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the fabric, a 64-byte copy per hop, the engines' park-when-idle policy.</li>
  * </ul>
  * One benchmark thread drives both ends (as ib-shell's send_lat does), so the measurement includes
- * each poll observing a completion; it spins and yields after 64 empty polls (see {@link Idle};
+ * each poll observing a completion; it spins and yields after 64 empty polls (see {@link PollIdle};
  * {@code -Dhca.poll=yield} yields after every one), in the HCA and the Java loop alike, because on
  * 2 cores a pure spinner takes the CPU from the engines it waits for.
  *
@@ -52,30 +52,6 @@ public class RcSendBenchmark {
     static final int RECEIVES = 256;
     static final int BATCH = 256;
 
-    /**
-     * What the benchmark thread does after a poll found nothing, from {@code -Dhca.poll}: {@code spin}
-     * (the default: {@link Thread#onSpinWait()}, yielding only after 64 empty polls, as a
-     * perftest-style busy poller would, but giving the engines a turn on 2 cores), or {@code yield}
-     * ({@link Thread#yield()} after every empty poll).
-     */
-    static final class Idle {
-        static final boolean SPIN = !"yield".equals(System.getProperty("hca.poll", "spin"));
-        private int empty;
-
-        void progress() {
-            empty = 0;
-        }
-
-        void idle() {
-            if (!SPIN || ++empty >= 64) {
-                empty = 0;
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
-            }
-        }
-    }
-
     @State(Scope.Thread)
     public static class Link extends CountedOperations {
         @Param({HcaPair.TAVOR_MEMFREE, HcaPair.TAVOR_TWO_PORTS})
@@ -84,7 +60,7 @@ public class RcSendBenchmark {
         HcaPair pair;
         int inflight;
         long nextWr;
-        final Idle idle = new Idle();
+        final PollIdle idle = new PollIdle();
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -122,7 +98,7 @@ public class RcSendBenchmark {
 
         final byte[] message = new byte[SIZE];
         final byte[] received = new byte[SIZE];
-        final Idle idle = new Idle();
+        final PollIdle idle = new PollIdle();
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -169,7 +145,7 @@ public class RcSendBenchmark {
     public int hcaSendRate(Link l) {
         RcEndpoint a = l.pair.a;
         RcEndpoint b = l.pair.b;
-        Idle idle = l.idle;
+        PollIdle idle = l.idle;
         int received = 0;
         while (received < BATCH) {
             boolean progress = false;
@@ -183,11 +159,7 @@ public class RcSendBenchmark {
             int r = b.poll(b.recvCq, BATCH - received);
             repost(b, r);
             received += r;
-            if (progress || sent > 0 || r > 0) {
-                idle.progress();
-            } else {
-                idle.idle();
-            }
+            idle.after(progress || sent > 0 || r > 0);
         }
         l.ops += BATCH;
         return received;
@@ -197,7 +169,7 @@ public class RcSendBenchmark {
     public int hcaPingPong(Link l) {
         RcEndpoint a = l.pair.a;
         RcEndpoint b = l.pair.b;
-        Idle idle = l.idle;
+        PollIdle idle = l.idle;
         long wr = l.nextWr++;
         while (!a.postSend(wr, 0, SIZE)) {
             a.poll(a.sendCq, 64);
@@ -228,7 +200,7 @@ public class RcSendBenchmark {
     public int javaRelayRate(Relays s) {
         RelayPair.Relay a = s.relays.a;
         RelayPair.Relay b = s.relays.b;
-        Idle idle = s.idle;
+        PollIdle idle = s.idle;
         int received = 0;
         while (received < BATCH) {
             boolean progress = false;
@@ -242,11 +214,7 @@ public class RcSendBenchmark {
             }
             s.inflight -= r;
             received += r;
-            if (progress || r > 0) {
-                idle.progress();
-            } else {
-                idle.idle();
-            }
+            idle.after(progress || r > 0);
         }
         s.ops += BATCH;
         return received;
@@ -256,7 +224,7 @@ public class RcSendBenchmark {
     public int javaRelayPingPong(Relays s) {
         RelayPair.Relay a = s.relays.a;
         RelayPair.Relay b = s.relays.b;
-        Idle idle = s.idle;
+        PollIdle idle = s.idle;
         check(RelayPair.post(a, s.message), "post");
         while (!b.delivered.poll(s.received)) {
             idle.idle();

@@ -70,7 +70,7 @@ public class RdmaWriteBenchmark {
         HcaPair pair;
         int inflight;
         long nextWr;
-        final RcSendBenchmark.Idle idle = new RcSendBenchmark.Idle();
+        final PollIdle idle = new PollIdle();
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -120,7 +120,7 @@ public class RdmaWriteBenchmark {
     public int rdmaWrite64k(Link l) {
         RcEndpoint a = l.pair.a;
         RcEndpoint b = l.pair.b;
-        RcSendBenchmark.Idle idle = l.idle;
+        PollIdle idle = l.idle;
         int completed = 0;
         while (completed < BATCH) {
             boolean progress = false;
@@ -132,11 +132,7 @@ public class RdmaWriteBenchmark {
             int n = a.poll(a.sendCq, BATCH - completed);
             l.inflight -= n;
             completed += n;
-            if (progress || n > 0) {
-                idle.progress();
-            } else {
-                idle.idle();
-            }
+            idle.after(progress || n > 0);
         }
         l.ops += BATCH;
         return completed;
