@@ -1,6 +1,7 @@
 package org.irpverbs.benchmarks.hca;
 
 import java.nio.ByteBuffer;
+import org.irpverbs.hca.core.testing.RcEnd;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.CompletionQueue;
@@ -8,8 +9,6 @@ import org.irpverbs.verbs.MemoryRegion;
 import org.irpverbs.verbs.Mtu;
 import org.irpverbs.verbs.PortAttributes;
 import org.irpverbs.verbs.ProtectionDomain;
-import org.irpverbs.verbs.QpAttributes;
-import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.QpType;
 import org.irpverbs.verbs.QueuePair;
 import org.irpverbs.verbs.ReceiveWorkRequest;
@@ -68,31 +67,11 @@ final class RcEndpoint {
         }
     }
 
-    /** RESET → INIT → RTR → RTS towards {@code remote}'s QP with path MTU {@code mtu}. */
+    /** RESET → INIT → RTR → RTS towards {@code remote}'s QP with path MTU {@code mtu} (the attributes of hca-core's test {@link RcEnd}). */
     void connect(RcEndpoint remote, Mtu mtu) {
-        QpAttributes init = new QpAttributes().toState(QpState.INIT).set(QpAttributes.PKEY_INDEX).set(QpAttributes.PORT)
-                .set(QpAttributes.ACCESS_FLAGS);
-        init.port = port;
-        init.accessFlags = AccessFlags.LOCAL_WRITE | AccessFlags.REMOTE_WRITE | AccessFlags.REMOTE_READ;
-        HcaRig.await(verbs.modifyQp(qp, init), "RESET->INIT");
-        QpAttributes rtr = new QpAttributes().toState(QpState.RTR).set(QpAttributes.AV).set(QpAttributes.PATH_MTU)
-                .set(QpAttributes.DEST_QPN).set(QpAttributes.RQ_PSN).set(QpAttributes.MAX_DEST_RD_ATOMIC)
-                .set(QpAttributes.MIN_RNR_TIMER);
-        rtr.destLid = remote.portAttributes.lid();
-        rtr.pathMtu = mtu;
-        rtr.destQpn = remote.qp.number();
-        rtr.rqPsn = 100;
-        rtr.maxDestReadAtomic = 4;
-        rtr.minRnrTimer = 1;
-        HcaRig.await(verbs.modifyQp(qp, rtr), "INIT->RTR");
-        QpAttributes rts = new QpAttributes().toState(QpState.RTS).set(QpAttributes.SQ_PSN).set(QpAttributes.TIMEOUT)
-                .set(QpAttributes.RETRY_CNT).set(QpAttributes.RNR_RETRY).set(QpAttributes.MAX_QP_RD_ATOMIC);
-        rts.sqPsn = 100;
-        rts.timeout = 18; // ≈1 s, as ib-shell's Endpoint: a loaded 2-core machine may not schedule an engine for a while
-        rts.retryCount = 7;
-        rts.rnrRetry = 7;
-        rts.maxReadAtomic = 4;
-        HcaRig.await(verbs.modifyQp(qp, rts), "RTR->RTS");
+        HcaRig.await(verbs.modifyQp(qp, RcEnd.init(port)), "RESET->INIT");
+        HcaRig.await(verbs.modifyQp(qp, RcEnd.rtr(remote.portAttributes.lid(), remote.qp.number(), mtu)), "INIT->RTR");
+        HcaRig.await(verbs.modifyQp(qp, RcEnd.rts()), "RTR->RTS");
     }
 
     /** Posts a signaled SEND of {@code length} bytes at {@code offset}; false if the send queue is full. */

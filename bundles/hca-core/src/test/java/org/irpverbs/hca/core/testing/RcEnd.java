@@ -27,7 +27,8 @@ import org.irpverbs.verbs.WrOpcode;
 /**
  * One end of an RC connection for tests: PD, a registered buffer (local write, remote read and
  * write), one CQ for sends and receives, an RC QP, all made through the verbs; connected with
- * {@link #connect}. Not thread-safe.
+ * {@link #connect}. The static attribute builders ({@link #init}, {@link #rtr}, {@link #rts}) use no
+ * JUnit: the benchmarks' RcEndpoint connects with them. Not thread-safe.
  */
 public final class RcEnd {
     public final String hca;
@@ -68,13 +69,18 @@ public final class RcEnd {
         return a;
     }
 
-    /** The attributes of INIT → RTR towards {@code remote}. */
+    /** The attributes of INIT → RTR towards {@code remote}, path MTU 2048. */
     public static QpAttributes rtr(int destLid, int destQpn) {
+        return rtr(destLid, destQpn, Mtu.MTU_2048);
+    }
+
+    /** The attributes of INIT → RTR towards {@code remote} with path MTU {@code pathMtu}. */
+    public static QpAttributes rtr(int destLid, int destQpn, Mtu pathMtu) {
         QpAttributes a = new QpAttributes().toState(QpState.RTR).set(QpAttributes.AV).set(QpAttributes.PATH_MTU)
                 .set(QpAttributes.DEST_QPN).set(QpAttributes.RQ_PSN).set(QpAttributes.MAX_DEST_RD_ATOMIC)
                 .set(QpAttributes.MIN_RNR_TIMER);
         a.destLid = destLid;
-        a.pathMtu = Mtu.MTU_2048;
+        a.pathMtu = pathMtu;
         a.destQpn = destQpn;
         a.rqPsn = 100;
         a.maxDestReadAtomic = 4;
