@@ -193,12 +193,28 @@ public final class BlockingDetector {
                     // still the same span and still blocked: it blocked inside the span, not between two
                     if (t.getState() == threadState && state.spansAcquire() == spanBefore) {
                         state.sampledInSpan = true;
-                        String span = state.span;
-                        report(new BlockingViolation(t.getName(), span == null ? "DISPATCH span" : span,
-                                "found " + threadState + " by the sampler", stack));
+                        if (loadingAClass(stack)) {
+                            // the JVM's page fault, as at span exit (LevelState.lower): counted apart
+                            classLoadingWait();
+                        } else {
+                            String span = state.span;
+                            report(new BlockingViolation(t.getName(), span == null ? "DISPATCH span" : span,
+                                    "found " + threadState + " by the sampler", stack));
+                        }
                     }
                 }
             }
         }
+    }
+
+    /** Whether the stack is inside a class loader's {@code loadClass}: the thread waits for the JVM to load code. */
+    static boolean loadingAClass(StackTraceElement[] stack) {
+        for (StackTraceElement frame : stack) {
+            if (frame.getMethodName().equals("loadClass") && (frame.getClassName().equals("java.lang.ClassLoader")
+                    || frame.getClassName().startsWith("jdk.internal.loader."))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

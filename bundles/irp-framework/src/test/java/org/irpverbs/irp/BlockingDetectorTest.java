@@ -138,4 +138,24 @@ public class BlockingDetectorTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * The sampler tells a DPC waiting for the JVM to load a class (another thread holds the class
+     * loader) from a driver's own wait: the first is counted apart, like a class-loading wait seen
+     * at span exit; a test JVM without the I/O manager's preloading hits it now and then.
+     */
+    @Test
+    public void samplerTellsClassLoadingFromADriversWait() {
+        StackTraceElement[] loading = {
+            new StackTraceElement("java.util.zip.ZipFile", "getEntry", "ZipFile.java", 337),
+            new StackTraceElement("jdk.internal.loader.BuiltinClassLoader", "loadClass", "BuiltinClassLoader.java", 639),
+            new StackTraceElement("java.lang.ClassLoader", "loadClass", "ClassLoader.java", 525),
+            new StackTraceElement("org.example.Driver", "completion", "Driver.java", 10)};
+        StackTraceElement[] lock = {
+            new StackTraceElement("jdk.internal.misc.Unsafe", "park", "Unsafe.java", -2),
+            new StackTraceElement("java.util.concurrent.locks.ReentrantLock", "lock", "ReentrantLock.java", 322),
+            new StackTraceElement("org.example.Driver", "loadClass", "Driver.java", 12)};
+        assertTrue(BlockingDetector.loadingAClass(loading));
+        assertFalse("a driver method named loadClass is not the JVM's", BlockingDetector.loadingAClass(lock));
+    }
 }
