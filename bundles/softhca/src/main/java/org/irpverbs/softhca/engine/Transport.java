@@ -502,11 +502,13 @@ final class Transport {
     // packet building
     // =====================================================================================
 
-    /** Writes a local LRH and a BTH at the start of {@code b}; returns the offset after the BTH. */
-    private static int beginLocal(ByteBuffer b, HcaPort port, int dlid, int sl, OpCode op, boolean se, int pkey,
-            int destQp, boolean ackReq, int psn) {
-        Lrh.write(b, 0, 0, 0, sl, Lrh.LNH_IBA_LOCAL, dlid, 0, port.lid);
-        Bth.write(b, Lrh.BYTES, op.code(), se, true, 0, 0, pkey, destQp, ackReq, psn);
+    /**
+     * Writes a local LRH and a BTH for a packet of RC QP {@code qp} (its path's DLID and SL, its
+     * P_Key and destination QP) at the start of {@code b}; returns the offset after the BTH.
+     */
+    private static int beginRc(ByteBuffer b, QpContext qp, HcaPort port, OpCode op, boolean se, boolean ackReq, int psn) {
+        Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, qp.attrs.destLid, 0, port.lid);
+        Bth.write(b, Lrh.BYTES, op.code(), se, true, 0, 0, pkeyOf(qp, port), qp.attrs.destQpn, ackReq, psn);
         return Lrh.BYTES + Bth.BYTES;
     }
 
@@ -595,8 +597,7 @@ final class Transport {
         }
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, OpCode.RC_ACKNOWLEDGE, false,
-                pkeyOf(qp, port), qp.attrs.destQpn, false, psn);
+        int p = beginRc(b, qp, port, OpCode.RC_ACKNOWLEDGE, false, false, psn);
         Aeth.write(b, p, syndrome, qp.msn);
         transmit(port, f, p + Aeth.BYTES);
     }
@@ -608,8 +609,7 @@ final class Transport {
         }
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, OpCode.RC_ATOMIC_ACKNOWLEDGE, false,
-                pkeyOf(qp, port), qp.attrs.destQpn, false, psn);
+        int p = beginRc(b, qp, port, OpCode.RC_ATOMIC_ACKNOWLEDGE, false, false, psn);
         Aeth.write(b, p, Aeth.ackSyndrome(), qp.msn);
         AtomicAckEth.write(b, p + Aeth.BYTES, original);
         transmit(port, f, p + Aeth.BYTES + AtomicAckEth.BYTES);
@@ -750,8 +750,7 @@ final class Transport {
         boolean ackReq = ackRequested(w, k);
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, op, last && w.solicited,
-                pkeyOf(qp, port), qp.attrs.destQpn, ackReq, psn);
+        int p = beginRc(b, qp, port, op, last && w.solicited, ackReq, psn);
         if (op.has(OpCode.Headers.RETH)) {
             Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
             p += Reth.BYTES;
@@ -826,8 +825,7 @@ final class Transport {
         // an ordinary packet frame: the run's first packet decodes in it as if it held its payload
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, firstOp, false, pkeyOf(qp, port),
-                qp.attrs.destQpn, (flags & 1) != 0, psn);
+        int p = beginRc(b, qp, port, firstOp, false, (flags & 1) != 0, psn);
         if (firstOp.has(OpCode.Headers.RETH)) {
             Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
             p += Reth.BYTES;
@@ -865,8 +863,7 @@ final class Transport {
         int psn = Bth.psnAdd(w.firstPsn, w.readPktsReceived);
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel, OpCode.RC_RDMA_READ_REQUEST, false,
-                pkeyOf(qp, port), qp.attrs.destQpn, true, psn);
+        int p = beginRc(b, qp, port, OpCode.RC_RDMA_READ_REQUEST, false, true, psn);
         Reth.write(b, p, w.remoteAddress + offset, w.rkey, (int) (w.totalLength - offset));
         transmit(port, f, p + Reth.BYTES);
         w.readRequestStart = w.readPktsReceived;
@@ -886,9 +883,7 @@ final class Transport {
         boolean cas = w.opcode == WrOpcode.ATOMIC_CMP_AND_SWP;
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginLocal(b, port, qp.attrs.destLid, qp.attrs.serviceLevel,
-                cas ? OpCode.RC_COMPARE_SWAP : OpCode.RC_FETCH_ADD, false, pkeyOf(qp, port), qp.attrs.destQpn, true,
-                w.firstPsn);
+        int p = beginRc(b, qp, port, cas ? OpCode.RC_COMPARE_SWAP : OpCode.RC_FETCH_ADD, false, true, w.firstPsn);
         AtomicEth.write(b, p, w.remoteAddress, w.rkey, cas ? w.swap : w.compareAdd, cas ? w.compareAdd : 0);
         transmit(port, f, p + AtomicEth.BYTES);
         w.sentPkts = 1;
@@ -1525,8 +1520,7 @@ final class Transport {
             // command can deregister the region in between (commands run on this thread too)
             Frame f = hca.frames.acquire();
             ByteBuffer o = f.buffer();
-            int p = beginLocal(o, port, qp.attrs.destLid, qp.attrs.serviceLevel, op, false, pkeyOf(qp, port),
-                    qp.attrs.destQpn, false, Bth.psnAdd(psn, k));
+            int p = beginRc(o, qp, port, op, false, false, Bth.psnAdd(psn, k));
             if (op.has(OpCode.Headers.AETH)) {
                 Aeth.write(o, p, Aeth.ackSyndrome(), qp.msn);
                 p += Aeth.BYTES;
