@@ -1106,14 +1106,24 @@ final class Transport {
         }
     }
 
-    private void rnrNakReceived(QpContext qp, int psn, int timerCode) {
+    /**
+     * What every NAK for {@code psn} first means: everything before it was received. Returns the
+     * WQE the NAK is about, or null if there is nothing left to do (no such WQE, already done, or
+     * the QP went to ERR while completing).
+     */
+    private SendWqe nakedWqe(QpContext qp, int psn) {
         SendWqe w = wqeAt(qp, psn);
         if (w == null || w.done) {
-            return;
+            return null;
         }
         ackUpTo(qp, Bth.psnAdd(psn, -1));
         completeInOrder(qp);
-        if (qp.state == QpState.ERR) {
+        return qp.state == QpState.ERR ? null : w;
+    }
+
+    private void rnrNakReceived(QpContext qp, int psn, int timerCode) {
+        SendWqe w = nakedWqe(qp, psn);
+        if (w == null) {
             return;
         }
         hca.count(Counter.RNR_NAKS_RECEIVED);
@@ -1131,13 +1141,8 @@ final class Transport {
             if (qp.rnrWaiting) {
                 return; // the responder dropped what followed an RNR NAK; the RNR retry resends it
             }
-            SendWqe w = wqeAt(qp, psn);
-            if (w == null || w.done) {
-                return;
-            }
-            ackUpTo(qp, Bth.psnAdd(psn, -1));
-            completeInOrder(qp);
-            if (qp.state == QpState.ERR) {
+            SendWqe w = nakedWqe(qp, psn);
+            if (w == null) {
                 return;
             }
             hca.count(Counter.SEQ_NAKS_RECEIVED);
