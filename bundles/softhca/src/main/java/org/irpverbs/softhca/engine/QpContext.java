@@ -118,6 +118,15 @@ final class QpContext {
         return Bth.psnDiff(highestPsn, unackedPsn);
     }
 
+    /**
+     * How far the send cursor is into the window that starts at the oldest unacknowledged PSN
+     * (requester). Equal to {@link #unacked()} while sending new packets; smaller while going back
+     * N, so that a resend is never held back by the packets it replaces.
+     */
+    int windowUsed() {
+        return Bth.psnDiff(nextPsn, unackedPsn);
+    }
+
     /** The responder finished a message: the MSN (24 bits, like a PSN) moves on. */
     void advanceMsn() {
         msn = Bth.psnAdd(msn, 1);

@@ -644,7 +644,7 @@ final class Transport {
         int mtu = qp.attrs.pathMtu.bytes();
         int burst = 0;
         while (qp.state == QpState.RTS && !qp.rnrWaiting && qp.sendIndex < qp.sqProduced) {
-            if (qp.unacked() >= tuning.rcWindowPackets()) {
+            if (qp.windowUsed() >= tuning.rcWindowPackets()) {
                 break;
             }
             if (burst >= tuning.sendBurstPackets()) {
@@ -699,7 +699,7 @@ final class Transport {
                     qp.sendIndex++;
                 }
                 default -> {
-                    while (w.sentPkts < w.npkts && qp.unacked() < tuning.rcWindowPackets()
+                    while (w.sentPkts < w.npkts && qp.windowUsed() < tuning.rcWindowPackets()
                             && burst < tuning.sendBurstPackets()) {
                         int run = runLength(qp, port, w, mtu, burst);
                         boolean sent = run > 1 ? sendSegmentRun(qp, port, w, mtu, run) : sendDataPacket(qp, port, w, mtu);
@@ -788,7 +788,7 @@ final class Transport {
         if (w.isInline) {
             return 1;
         }
-        int k = Math.min(w.npkts - w.sentPkts, Math.min(tuning.rcWindowPackets() - qp.unacked(),
+        int k = Math.min(w.npkts - w.sentPkts, Math.min(tuning.rcWindowPackets() - qp.windowUsed(),
                 tuning.sendBurstPackets() - burst));
         k = Math.min(k, MAX_RUN_SEGMENTS);
         if (k < 2) {

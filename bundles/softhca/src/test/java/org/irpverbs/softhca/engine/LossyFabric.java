@@ -2,6 +2,7 @@ package org.irpverbs.softhca.engine;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
 import org.irpverbs.softhca.fabric.Fabric;
 import org.irpverbs.softhca.fabric.FabricPort;
@@ -20,11 +21,44 @@ import org.irpverbs.verbs.Mtu;
 /**
  * A fabric that loses chosen packets: each rule (opcode, PSN) drops the first matching packet a
  * port sends, once. Lets a test take out exactly one packet of a message, an ACK or a response.
+ * It can also hold ACKs back and count request packets, to watch the requester's window.
  */
 final class LossyFabric implements Fabric {
     private final InProcessFabric inner = new InProcessFabric("lossy");
     private final ConcurrentLinkedQueue<BiPredicate<OpCode, Integer>> rules = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> dropped = new ConcurrentLinkedQueue<>();
+    /** Request packets (not acknowledgements or read responses) the ports sent, dropped ones included. */
+    final AtomicInteger requestPackets = new AtomicInteger();
+    private volatile boolean holdingAcks;
+    private final ConcurrentLinkedQueue<Runnable> heldAcks = new ConcurrentLinkedQueue<>();
+
+    /** From now on, ACKs wait in the fabric instead of arriving, until {@link #releaseAcks()}. */
+    void holdAcks() {
+        holdingAcks = true;
+    }
+
+    /** Delivers the held ACKs, in order, and lets later ones through. */
+    void releaseAcks() {
+        holdingAcks = false;
+        Runnable r;
+        while ((r = heldAcks.poll()) != null) {
+            r.run();
+        }
+    }
+
+    /** Counts request packets; true if {@code f} is an ACK to hold. */
+    private boolean hold(Frame f) {
+        if (Lrh.lnh(f.buffer(), 0) != Lrh.LNH_IBA_LOCAL) {
+            return false;
+        }
+        OpCode.Kind kind = OpCode.of(Bth.opcode(f.buffer(), Lrh.BYTES)).kind();
+        if (kind != OpCode.Kind.ACKNOWLEDGE && kind != OpCode.Kind.ATOMIC_ACKNOWLEDGE
+                && kind != OpCode.Kind.RDMA_READ_RESPONSE) {
+            requestPackets.incrementAndGet();
+            return false;
+        }
+        return holdingAcks && kind == OpCode.Kind.ACKNOWLEDGE;
+    }
 
     /** Drops the next packet with this opcode and PSN. */
     void dropOnce(OpCode op, int psn) {
@@ -57,6 +91,10 @@ final class LossyFabric implements Fabric {
         return new FabricPort() {
             @Override
             public boolean send(Frame frame) {
+                if (hold(frame)) {
+                    heldAcks.add(() -> p.send(frame));
+                    return true;
+                }
                 if (shouldDrop(frame)) {
                     frame.release();
                     return true;
