@@ -61,7 +61,7 @@ final class RcEndpoint {
         this.sendCq = HcaRig.await(verbs.createCq(Math.max(64, 2 * sendDepth)), "CREATE_CQ");
         this.recvCq = HcaRig.await(verbs.createCq(Math.max(64, 2 * recvDepth)), "CREATE_CQ");
         this.qp = HcaRig.await(verbs.createQp(pd, QpType.RC, sendCq, recvCq, sendDepth, Math.max(1, recvDepth), 1, 0,
-                true), "CREATE_QP");
+                false), "CREATE_QP"); // selective signaling: each post says whether it wants a completion
         for (int i = 0; i < completions.length; i++) {
             completions[i] = new WorkCompletion();
         }
@@ -86,10 +86,19 @@ final class RcEndpoint {
 
     /** Posts a signaled RDMA WRITE between the same offsets of both buffers; false if the send queue is full. */
     boolean postWrite(long wrId, int offset, int length, RcEndpoint remote) {
+        return postWrite(wrId, offset, length, remote, true);
+    }
+
+    /**
+     * Posts an RDMA WRITE between the same offsets of both buffers, {@code signaled} or not (an
+     * unsignaled WRITE that succeeds writes no completion; its send-queue slot is known free when
+     * a later signaled one completes); false if the send queue is full.
+     */
+    boolean postWrite(long wrId, int offset, int length, RcEndpoint remote, boolean signaled) {
         send.clear();
         send.wrId = wrId;
         send.opcode = WrOpcode.RDMA_WRITE;
-        send.flags = SendFlags.SIGNALED;
+        send.flags = signaled ? SendFlags.SIGNALED : 0;
         send.sgl.add(address + offset, length, mr.lkey());
         send.remoteAddress = remote.address + offset;
         send.rkey = remote.mr.rkey();

@@ -1,5 +1,6 @@
 package org.irpverbs.benchmarks.hca;
 
+import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
@@ -18,34 +19,35 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.osgi.util.promise.Promise;
 
 /**
  * 64 KiB RDMA WRITE bandwidth from port 1 of a Tavor MT23108 to port 1 of a mem-free MT25208
  * through the speed path, against a plain memory copy of the same 64 KiB in the same run. All in
  * ns per 64 KiB; bandwidth = 65536 B / (ns/op) GB/s.
  * <ul>
- * <li>{@link #rdmaWrite64k}: up to {@value #DEPTH} (perftest's default tx-depth) WRITEs of the whole 64 KiB source buffer into the
- * whole 64 KiB remote buffer in flight; one operation = one WRITE's (signaled) completion polled at
- * the requester, which the HCA raises when the responder acknowledged the last packet. The
- * buffers are heap or direct ({@code buffer}); the path MTU is 2048 or 4096 ({@code mtu}): 32 or
- * 16 packets per WRITE, which separates per-packet from per-byte costs. The application polls the
- * CQ without pause, as perftest does by default: on real hardware that costs the HCA nothing, here
- * the poller shares the two vCPUs with the engines, which are the HCA. Two ways of leaving the CPU
- * to the engines were tried and were slower: sleeping ~80 µs whenever the CQ is empty (3x: the
- * engines ran dry and parked) and perftest's {@code -e} (arm REQ_NOTIFY_CQ, block until it fires:
- * 4.6 instead of 2.2-2.6 µs at MTU 4096: every wake-up parks and unparks engines and a completion
- * thread).</li>
+ * <li>{@link #rdmaWrite64k}: up to {@value #DEPTH} (perftest's default tx-depth) WRITEs of the
+ * whole 64 KiB source buffer into the whole 64 KiB remote buffer in flight; one operation = one
+ * WRITE acknowledged by the responder. Parameters: the buffers are heap or direct
+ * ({@code buffer}); the path MTU is 2048 or 4096 ({@code mtu}): 32 or 16 packets per WRITE, which
+ * separates per-packet from per-byte costs; every WRITE is signaled ({@code cqMod} 1) or every
+ * 100th, perftest's default {@code --cq-mod} ({@code cqMod} 100: the HCA writes one completion per
+ * 100 WRITEs, each acknowledging the 99 unsignaled ones before it); the thread polls the CQ without
+ * pause, as perftest does by default ({@code wait} poll), or arms REQ_NOTIFY_CQ and blocks until
+ * it fires, perftest's {@code -e} ({@code wait} event). Polling costs real hardware nothing; here
+ * the poller shares the two vCPUs with the engines, which are the HCA. Blocking leaves the engines
+ * both CPUs, but each wake-up goes engine → completion pool → promise → this thread, and the
+ * engines, each alone on a CPU, run dry and park more often.</li>
  * <li>{@link #copyHeap64k}, {@link #copyDirect64k}: {@code dst.put(0, src, 0, 65536)}, the absolute
- * bulk ByteBuffer copy the engine itself uses (MemoryAccess gather/scatter), heap to heap and direct
- * to direct. The engine's frames are heap buffers, so a WRITE copies the data twice: region to
- * frame on the requester's engine, frame to region on the responder's.</li>
- * <li>{@link #crc32Heap64k}: {@link CRC32} over 64 KiB of a heap array, what the ICRC costs per
- * byte (computed when a packet is finished and again when it is decoded).</li>
+ * bulk ByteBuffer copy the engine itself uses (MemoryAccess gather/scatter), heap to heap and
+ * direct to direct: what the one copy of a WRITE costs. A WRITE's packets carry references to the
+ * requester's checked memory; the responder copies from there into the target region.</li>
+ * <li>{@link #crc32Heap64k}: {@link CRC32} over 64 KiB of a heap array, what the ICRC would cost
+ * per byte; in-process frames skip it (ICRC offload: the fabric does not corrupt), a transport
+ * that leaves the process computes it.</li>
  * </ul>
- * Together the reference rows give the floor of the engines' per-byte work for one 64 KiB WRITE:
- * 2 copies + 2 CRC passes, split over the two engine threads.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RdmaWriteBenchmark -prof gc}.
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RdmaWriteBenchmark -p wait=poll -prof gc}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -57,7 +59,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RdmaWriteBenchmark {
     static final int SIZE = 64 * 1024;
     static final int DEPTH = 128;
-    static final int BATCH = 16;
+    /** WRITEs each benchmark call retires: a multiple of every {@code cqMod}. */
+    static final int WRITES_PER_CALL = 1600;
 
     @State(Scope.Thread)
     public static class Link extends CountedOperations {
@@ -67,6 +70,18 @@ public class RdmaWriteBenchmark {
         @Param({"heap", "direct"})
         public String buffer;
 
+        /** Every {@code cqMod}-th WRITE is signaled (perftest's --cq-mod; 1: every one). */
+        @Param({"1", "100"})
+        public int cqMod;
+
+        /** How the thread waits when the CQ is empty: {@code poll} (spin) or {@code event} (perftest -e). */
+        @Param({"poll", "event"})
+        public String wait;
+
+        boolean events;
+        /** The armed REQ_NOTIFY_CQ, null when none is. */
+        Promise<Void> armed;
+
         HcaPair pair;
         int inflight;
         long nextWr;
@@ -74,15 +89,51 @@ public class RdmaWriteBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
+            if (WRITES_PER_CALL % cqMod != 0 || cqMod > DEPTH) {
+                throw new IllegalArgumentException("cqMod must divide " + WRITES_PER_CALL + " and be at most " + DEPTH);
+            }
+            events = switch (wait) {
+                case "poll" -> false;
+                case "event" -> true;
+                default -> throw new IllegalArgumentException("wait is poll or event, was " + wait);
+            };
             pair = new HcaPair(HcaPair.TAVOR_MEMFREE, mtu, SIZE, "direct".equals(buffer), DEPTH, 1);
             for (int i = 0; i < SIZE; i++) {
                 pair.a.buffer.put(i, (byte) (i * 31 + 7));
             }
         }
 
+        /**
+         * The CQ was empty: arm REQ_NOTIFY_CQ and poll once more (a completion written before the
+         * arming raises no event); if it is still empty, block until the armed notification fires.
+         */
+        void awaitCompletion() {
+            if (armed != null && armed.isDone()) {
+                armed = null; // fired for a completion polled since
+            }
+            if (armed == null) {
+                armed = pair.a.verbs.notifyCq(pair.a.sendCq, false);
+                return;
+            }
+            try {
+                armed.getValue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for a CQ event", e);
+            } catch (InvocationTargetException e) {
+                throw new IllegalStateException("REQ_NOTIFY_CQ failed", e.getCause());
+            }
+            armed = null;
+        }
+
         @TearDown(Level.Trial)
         public void tearDown() {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            // a last signaled WRITE retires the unsignaled tail
+            while (!pair.a.postWrite(nextWr, 0, SIZE, pair.b, true) && System.nanoTime() < deadline) {
+                inflight -= pair.a.poll(pair.a.sendCq, 64) * cqMod;
+            }
+            inflight = (inflight / cqMod) + 1; // signaled completions still to come
             while (inflight > 0 && System.nanoTime() < deadline) {
                 inflight -= pair.a.poll(pair.a.sendCq, 64);
             }
@@ -116,26 +167,32 @@ public class RdmaWriteBenchmark {
     }
 
     @Benchmark
-    @OperationsPerInvocation(BATCH)
+    @OperationsPerInvocation(WRITES_PER_CALL)
     public int rdmaWrite64k(Link l) {
         RcEndpoint a = l.pair.a;
         RcEndpoint b = l.pair.b;
-        PollIdle idle = l.idle;
-        int completed = 0;
-        while (completed < BATCH) {
+        int cqMod = l.cqMod;
+        int retired = 0;
+        while (retired < WRITES_PER_CALL) {
             boolean progress = false;
-            while (l.inflight < DEPTH && a.postWrite(l.nextWr, 0, SIZE, b)) {
+            while (l.inflight < DEPTH && a.postWrite(l.nextWr, 0, SIZE, b, l.nextWr % cqMod == cqMod - 1)) {
                 l.inflight++;
                 l.nextWr++;
                 progress = true;
             }
-            int n = a.poll(a.sendCq, BATCH - completed);
-            l.inflight -= n;
-            completed += n;
-            idle.after(progress || n > 0);
+            int n = a.poll(a.sendCq, (WRITES_PER_CALL - retired) / cqMod);
+            l.inflight -= n * cqMod;
+            retired += n * cqMod;
+            if (progress || n > 0) {
+                l.idle.progress();
+            } else if (l.events) {
+                l.awaitCompletion();
+            } else {
+                l.idle.idle();
+            }
         }
-        l.ops += BATCH;
-        return completed;
+        l.ops += WRITES_PER_CALL;
+        return retired;
     }
 
     @Benchmark

@@ -8,7 +8,12 @@ package org.irpverbs.softhca.engine;
  *                            values are kept in the attributes; the wait is scaled down so that
  *                            retry tests and error paths run in milliseconds (default 1/16)
  * @param rcWindowPackets     unacknowledged packets an RC requester may have in flight per QP
- *                            (a real HCA's outstanding-PSN limit; default 128)
+ *                            (a real HCA's outstanding-PSN limit; default 1024: 64 WRITEs of
+ *                            64 KiB at MTU 4096. A window the responder drains before its
+ *                            coalesced ACK comes back turns a stream into a ping-pong of windows,
+ *                            each costing both engines a park and a wake-up: at 128 packets
+ *                            (8 such WRITEs) a 64 KiB WRITE took 2.0 µs instead of 1.3 µs;
+ *                            docs/BENCHMARKS-HCA.md)
  * @param ackRequestInterval  an RC requester sets AckReq on the last packet of each message and on
  *                            every this-many packets of a long one (default 16)
  * @param sendBurstPackets    packets one QP may send before the engine turns to other work, for
@@ -43,7 +48,7 @@ public record EngineTuning(double timerScale, int rcWindowPackets, int ackReques
     }
 
     public static EngineTuning defaults() {
-        return new EngineTuning(1.0 / 16, 128, 16, 64, 8192);
+        return new EngineTuning(1.0 / 16, 1024, 16, 64, 8192);
     }
 
     /** The same tuning with another timer scale. */
