@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.softhca.Command;
 import org.irpverbs.softhca.Opcode;
@@ -516,6 +517,56 @@ public class RcTransportTest extends EngineTestBase {
         SendWorkRequest atomic = wr(2, WrOpcode.ATOMIC_FETCH_AND_ADD, aBuf, 0, 4);
         assertEquals("atomics need one 8-byte SGE", NtStatus.INVALID_PARAMETER, a.hw.dataPath().postSend(QA, atomic, 0));
         assertEquals(-1, a.hw.dataPath().pollCq(99, new WorkCompletion[1], 1));
+    }
+
+    /**
+     * The consumer's side of REQ_NOTIFY_CQ (poll until empty, arm, poll once more, then wait for
+     * the event) never sleeps through a completion, however the engine's CQE write and the arming
+     * interleave. The engine publishes a CQE and then reads the arming: without a full fence
+     * between the two, x86 may do the read first, see the CQ disarmed and raise no event, while
+     * the consumer, arming just then, does not yet see the CQE: both wait for ever. The race is
+     * narrow; many round trips give it many chances.
+     */
+    @Test
+    public void armThenPollNeverMissesACompletion() {
+        pair(TestHca.RcOptions.defaults());
+        WorkCompletion[] wc = {new WorkCompletion()};
+        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, 8);
+        w.remoteAddress = bBuf.va();
+        w.rkey = bBuf.rkey();
+        long end = System.nanoTime() + 1_500_000_000L;
+        int rounds = 0;
+        int waits = 0;
+        long roundTrip = 20_000;
+        while (System.nanoTime() < end || rounds < 1000) {
+            long posted = System.nanoTime();
+            post(a, QA, w);
+            rounds++;
+            // arm at a random moment around when the completion is due, so that some arms land
+            // right on the engine's CQE write
+            long armAt = posted + ThreadLocalRandom.current().nextLong(roundTrip + roundTrip / 4 + 1);
+            boolean got = false;
+            while (System.nanoTime() < armAt && !(got = a.hw.dataPath().pollCq(CQ, wc, 1) == 1)) {
+                Thread.onSpinWait();
+            }
+            while (!got && a.hw.dataPath().pollCq(CQ, wc, 1) == 0) {
+                a.completionEvents.clear();
+                assertTrue(a.hw.dataPath().armCq(CQ, false));
+                if (a.hw.dataPath().pollCq(CQ, wc, 1) == 1) {
+                    break;
+                }
+                waits++;
+                long deadline = System.nanoTime() + 2_000_000_000L;
+                while (a.completionEvents.isEmpty()) {
+                    assertTrue("round " + rounds + ": armed, the CQ empty, and no event for 2 s: a lost wake-up",
+                            System.nanoTime() < deadline);
+                    Thread.onSpinWait();
+                }
+            }
+            assertSame(WcStatus.SUCCESS, wc[0].status);
+            roundTrip = (7 * roundTrip + (System.nanoTime() - posted)) / 8;
+        }
+        assertTrue("the consumer waited for events " + waits + " times in " + rounds + " rounds", waits > 0);
     }
 
     @Test
