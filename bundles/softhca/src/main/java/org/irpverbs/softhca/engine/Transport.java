@@ -408,9 +408,8 @@ final class Transport {
         long cons = qp.sqConsumed;
         long prod = qp.sqProduced;
         for (; cons < prod; cons++) {
-            pushSend(qp, qp.sendSlot(cons), WcStatus.WR_FLUSH_ERR);
+            releaseAndComplete(qp, cons, WcStatus.WR_FLUSH_ERR);
         }
-        qp.sqConsumed = cons;
         qp.sendIndex = cons;
         qp.outstandingReadAtomic = 0;
     }
@@ -419,10 +418,10 @@ final class Transport {
         long cons = qp.rqConsumed;
         long prod = qp.rqProduced;
         for (; cons < prod; cons++) {
-            RecvWqe w = qp.recvSlot(cons);
-            pushCqe(qp.recvCq, w.wrId, WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, qp.qpn, 0, 0, false);
+            long wrId = qp.recvSlot(cons).wrId;
+            qp.rqConsumed = cons + 1; // free before the completion is visible, as in completeRecv
+            pushCqe(qp.recvCq, wrId, WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, qp.qpn, 0, 0, false);
         }
-        qp.rqConsumed = cons;
     }
 
     // =====================================================================================
@@ -439,8 +438,19 @@ final class Transport {
         };
     }
 
-    private void pushSend(QpContext qp, SendWqe w, WcStatus status) {
-        pushCqe(qp.sendCq, w.wrId, status, sendOpcode(w.opcode), w.totalLength, false, 0, qp.qpn, 0, 0, false);
+    /**
+     * Send WQE {@code index} (the oldest unconsumed) is finished: frees its slot, then writes its
+     * completion. In that order, because a consumer that polled a completion may post into the
+     * slots it freed at once (an application that waits for a completion event has no other
+     * moment to post); the WQE's fields are read before the slot can be reused.
+     */
+    private void releaseAndComplete(QpContext qp, long index, WcStatus status) {
+        SendWqe w = qp.sendSlot(index);
+        long wrId = w.wrId;
+        WcOpcode opcode = sendOpcode(w.opcode);
+        int length = w.totalLength;
+        qp.sqConsumed = index + 1;
+        pushCqe(qp.sendCq, wrId, status, opcode, length, false, 0, qp.qpn, 0, 0, false);
     }
 
     private void pushCqe(CqContext cq, long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm,
@@ -477,8 +487,7 @@ final class Transport {
                 break;
             }
             if (w.error != null) {
-                pushSend(qp, w, w.error);
-                qp.sqConsumed = cons + 1;
+                releaseAndComplete(qp, cons, w.error);
                 if (qp.type == QpType.UD) {
                     enterSendQueueError(qp);
                 } else {
@@ -487,7 +496,7 @@ final class Transport {
                 return;
             }
             if (w.signaled) {
-                pushSend(qp, w, WcStatus.SUCCESS);
+                releaseAndComplete(qp, cons, WcStatus.SUCCESS); // frees the unsignaled ones before it too
             }
             cons++;
         }
@@ -1377,8 +1386,11 @@ final class Transport {
 
     private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
             int imm, int sourceQp, int sourceLid, boolean solicited) {
-        pushCqe(qp.recvCq, w.wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, solicited);
+        // the slot is free before the completion is visible: a consumer re-posts a receive as soon
+        // as it polled one (releaseAndComplete); the WQE's only field used is read first
+        long wrId = w.wrId;
         qp.rqConsumed = qp.rqConsumed + 1;
+        pushCqe(qp.recvCq, wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, solicited);
     }
 
     private static boolean receiveQueueEmpty(QpContext qp) {

@@ -520,6 +520,56 @@ public class RcTransportTest extends EngineTestBase {
     }
 
     /**
+     * A completion the consumer has polled has already freed its queue slots: a send WQE's (and
+     * the unsignaled ones before it), and a receive WQE's. The consumer here keeps both queues
+     * full, posting into exactly the slots the completions it polled freed, so any completion
+     * that became visible before its slot was released shows as a full queue. An application
+     * blocked on a completion event has no later moment to post: it would wait for ever.
+     */
+    @Test
+    public void aPolledCompletionHasAlreadyFreedItsQueueSlots() {
+        pair(TestHca.RcOptions.defaults(), false);
+        int depth = 64;
+        int signalEvery = 16;
+        for (int i = 0; i < depth; i++) {
+            postRecv(b, QB, i, bBuf, 64 * i, 64);
+        }
+        WorkCompletion[] sent = new WorkCompletion[16];
+        WorkCompletion[] got = new WorkCompletion[16];
+        long posted = 0;
+        long freed = 0;
+        long received = 0;
+        long end = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < end || posted < 20_000) {
+            // a SEND is posted only when a receive waits for it, so no RNR NAK slows the stream
+            while (posted - freed < depth && posted - received < depth) {
+                SendWorkRequest s = wr(posted, WrOpcode.SEND, aBuf, 0, 8);
+                s.flags = posted % signalEvery == signalEvery - 1 ? SendFlags.SIGNALED : 0;
+                assertEquals("send slot " + posted + " after the completions that freed it were polled",
+                        NtStatus.SUCCESS, a.hw.dataPath().postSend(QA, s, 0));
+                posted++;
+            }
+            int n = a.hw.dataPath().pollCq(CQ, sent, sent.length);
+            for (int i = 0; i < n; i++) {
+                assertSame(WcStatus.SUCCESS, sent[i].status);
+                assertEquals(freed + signalEvery - 1, sent[i].wrId);
+                freed += signalEvery;
+            }
+            int r = b.hw.dataPath().pollCq(CQ, got, got.length);
+            for (int i = 0; i < r; i++) {
+                assertSame(WcStatus.SUCCESS, got[i].status);
+                ReceiveWorkRequest rr = new ReceiveWorkRequest();
+                rr.wrId = got[i].wrId;
+                rr.sgl.add(bBuf.va() + 64 * (got[i].wrId % depth), 64, bBuf.lkey());
+                assertEquals("receive slot after its completion was polled", NtStatus.SUCCESS,
+                        b.hw.dataPath().postReceive(QB, rr));
+                received++;
+            }
+        }
+        assertTrue(posted >= 20_000);
+    }
+
+    /**
      * The consumer's side of REQ_NOTIFY_CQ (poll until empty, arm, poll once more, then wait for
      * the event) never sleeps through a completion, however the engine's CQE write and the arming
      * interleave. The engine publishes a CQE and then reads the arming: without a full fence
