@@ -3,6 +3,7 @@ package org.irpverbs.benchmarks.hca;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.zip.CRC32;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -59,6 +60,8 @@ import org.osgi.util.promise.Promise;
 public class RdmaWriteBenchmark {
     static final int SIZE = 64 * 1024;
     static final int DEPTH = 128;
+    /** An event that does not come within this is a bug (a lost wake-up), not a slow HCA. */
+    static final long EVENT_TIMEOUT_MILLIS = 10_000;
     /** WRITEs each benchmark call retires: a multiple of every {@code cqMod}. */
     static final int WRITES_PER_CALL = 1600;
 
@@ -116,12 +119,15 @@ public class RdmaWriteBenchmark {
                 return;
             }
             try {
-                armed.getValue();
+                armed.timeout(EVENT_TIMEOUT_MILLIS).getValue();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted waiting for a CQ event", e);
             } catch (InvocationTargetException e) {
-                throw new IllegalStateException("REQ_NOTIFY_CQ failed", e.getCause());
+                throw new IllegalStateException(e.getCause() instanceof TimeoutException
+                        ? "armed, the CQ empty, and no completion event for " + EVENT_TIMEOUT_MILLIS + " ms with "
+                                + inflight + " WRITEs in flight: a lost wake-up"
+                        : "REQ_NOTIFY_CQ failed", e.getCause());
             }
             armed = null;
         }
