@@ -84,11 +84,6 @@ final class RcEndpoint {
         return posted(speedPath.postSend(qp, send), "post SEND");
     }
 
-    /** Posts a signaled RDMA WRITE between the same offsets of both buffers; false if the send queue is full. */
-    boolean postWrite(long wrId, int offset, int length, RcEndpoint remote) {
-        return postWrite(wrId, offset, length, remote, true);
-    }
-
     /**
      * Posts an RDMA WRITE between the same offsets of both buffers, {@code signaled} or not (an
      * unsignaled WRITE that succeeds writes no completion; its send-queue slot is known free when
