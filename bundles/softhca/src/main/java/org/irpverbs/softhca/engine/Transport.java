@@ -248,13 +248,7 @@ final class Transport {
         qp.writeAddress += rest;
         qp.writeRemaining -= rest;
         if (lastOp.isLast()) {
-            qp.writeInProgress = false;
-            qp.advanceMsn();
-            if (imm) {
-                completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
-                        (int) qp.writeTotal, true, ImmDt.value(b, immAt), 0, 0,
-                        (frame.segmentFlags() & RUN_SE_ON_LAST) != 0);
-            }
+            writeDone(qp, imm, b, immAt, (frame.segmentFlags() & RUN_SE_ON_LAST) != 0);
         }
         qp.expectedPsn = Bth.psnAdd(psn, k);
         int askedAck = 31 - Integer.numberOfLeadingZeros(frame.segmentFlags() & 0xFFFF & ~1);
@@ -418,9 +412,7 @@ final class Transport {
         long cons = qp.rqConsumed;
         long prod = qp.rqProduced;
         for (; cons < prod; cons++) {
-            long wrId = qp.recvSlot(cons).wrId;
-            qp.rqConsumed = cons + 1; // free before the completion is visible, as in completeRecv
-            pushCqe(qp.recvCq, wrId, WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, qp.qpn, 0, 0, false);
+            completeRecv(qp, qp.recvSlot(cons), WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, 0, 0, false);
         }
     }
 
@@ -1491,14 +1483,22 @@ final class Transport {
             qp.writeRemaining -= len;
         }
         if (op.isLast()) {
-            qp.writeInProgress = false;
-            qp.advanceMsn();
-            if (imm) {
-                completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
-                        (int) qp.writeTotal, true, ImmDt.value(b, l.immOffset), 0, 0, Bth.solicitedEvent(b, l.bthOffset));
-            }
+            writeDone(qp, imm, b, l.immOffset, Bth.solicitedEvent(b, l.bthOffset));
         }
         accepted(qp, psn, b, l);
+    }
+
+    /**
+     * The last packet of an RDMA WRITE message was applied: the message is done, and a WRITE with
+     * immediate consumes a receive WQE with the immediate data at {@code immAt} in {@code b}.
+     */
+    private void writeDone(QpContext qp, boolean imm, ByteBuffer b, int immAt, boolean solicited) {
+        qp.writeInProgress = false;
+        qp.advanceMsn();
+        if (imm) {
+            completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
+                    (int) qp.writeTotal, true, ImmDt.value(b, immAt), 0, 0, solicited);
+        }
     }
 
     /** The region granting the QP's peer {@code right} on {@code [va, va + len)}, or null (the QP lacks the right, or a check fails). */
