@@ -1,7 +1,5 @@
 package org.irpverbs.softhca.engine;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.irpverbs.irp.SpinLock;
 import org.irpverbs.verbs.WcOpcode;
@@ -25,21 +23,17 @@ final class CqContext {
     static final int ARMED_NEXT = 1;
     static final int ARMED_SOLICITED = 2;
 
-    private static final VarHandle PRODUCED;
-
-    static {
-        try {
-            PRODUCED = MethodHandles.lookup().findVarHandle(CqContext.class, "produced", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     final int cqn;
     final int eqn;
     private final SpinLock lock = new SpinLock();
     private WorkCompletion[] ring;
-    /** Advanced by the engine (release store) after it wrote the CQE; read by pollers. */
+    /**
+     * Advanced by the engine after it wrote the CQE; read by pollers. A volatile store, not a
+     * release store: the engine reads {@link #armed} right after it, and a consumer arms, then
+     * polls once more. Each side must see the other's write, or the engine sees "disarmed" while
+     * the consumer sees an empty CQ and both wait for ever (x86 lets a load pass an earlier
+     * release store; RcTransportTest.armThenPollNeverMissesACompletion).
+     */
     private volatile long produced;
     /** Advanced by pollers under the lock; read by the engine to see free slots. */
     private volatile long consumed;
@@ -81,7 +75,7 @@ final class CqContext {
         wc.sourceQp = sourceQp;
         wc.sourceLid = sourceLid;
         wc.vendorError = vendorError;
-        PRODUCED.setRelease(this, p + 1); // publishes the CQE's fields to the poller that reads produced
+        produced = p + 1; // publishes the CQE's fields to the poller that reads produced
         return true;
     }
 

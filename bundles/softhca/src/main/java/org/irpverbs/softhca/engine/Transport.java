@@ -1,6 +1,5 @@
 package org.irpverbs.softhca.engine;
 
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -452,13 +451,7 @@ final class Transport {
             hca.raise(new AsyncEvent(AsyncEventType.CQ_ERROR, 0, cq.cqn, "CQ overrun: a completion was lost"));
             return;
         }
-        // The consumer arms, then polls once more; the engine publishes the CQE, then reads the
-        // arming. Each side must see the other's write: without this fence the release store of
-        // the CQE may still sit in the store buffer when the arming is read (x86 lets a load pass
-        // an earlier store), so the engine sees "disarmed" while the consumer sees an empty CQ,
-        // and both wait for ever (RcTransportTest.armThenPollNeverMissesACompletion).
-        VarHandle.fullFence();
-        int armed = cq.armed.get();
+        int armed = cq.armed.get(); // after the CQE's volatile publication (CqContext.produced)
         if (armed != CqContext.DISARMED
                 && (armed == CqContext.ARMED_NEXT || solicited || status != WcStatus.SUCCESS)
                 && cq.armed.compareAndSet(armed, CqContext.DISARMED)) {
