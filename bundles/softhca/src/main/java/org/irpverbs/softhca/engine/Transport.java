@@ -485,7 +485,11 @@ final class Transport {
             }
             cons++;
         }
-        qp.sqConsumed = cons;
+        if (qp.sqConsumed != cons) {
+            // unsignaled WQEs after the last completion written; a signaled one already freed its
+            // own (a volatile store costs a locked instruction, so not again for nothing)
+            qp.sqConsumed = cons;
+        }
         if (qp.sendIndex < cons) {
             qp.sendIndex = cons;
         }
