@@ -92,18 +92,32 @@ public class RdmaWriteBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            if (WRITES_PER_CALL % cqMod != 0 || cqMod > DEPTH) {
-                throw new IllegalArgumentException("cqMod must divide " + WRITES_PER_CALL + " and be at most " + DEPTH);
-            }
-            events = switch (wait) {
-                case "poll" -> false;
-                case "event" -> true;
-                default -> throw new IllegalArgumentException("wait is poll or event, was " + wait);
-            };
+            checkCqMod(cqMod);
+            events = waitsForEvents(wait);
             pair = new HcaPair(HcaPair.TAVOR_MEMFREE, mtu, SIZE, "direct".equals(buffer), DEPTH, 1);
             for (int i = 0; i < SIZE; i++) {
                 pair.a.buffer.put(i, (byte) (i * 31 + 7));
             }
+        }
+
+        /** @throws IllegalArgumentException unless {@code cqMod} is 1..{@value #DEPTH} and divides {@value #WRITES_PER_CALL} */
+        static void checkCqMod(int cqMod) {
+            if (cqMod < 1 || cqMod > DEPTH || WRITES_PER_CALL % cqMod != 0) {
+                throw new IllegalArgumentException("cqMod must be 1.." + DEPTH + " and divide " + WRITES_PER_CALL
+                        + ", was " + cqMod);
+            }
+        }
+
+        /**
+         * @return true for {@code event}, false for {@code poll}
+         * @throws IllegalArgumentException for anything else
+         */
+        static boolean waitsForEvents(String wait) {
+            return switch (String.valueOf(wait)) {
+                case "poll" -> false;
+                case "event" -> true;
+                default -> throw new IllegalArgumentException("wait must be poll or event, was " + wait);
+            };
         }
 
         /**
