@@ -78,9 +78,6 @@ final class Transport {
     private final EngineTuning tuning;
     private final PacketCodec codec = new PacketCodec();
     private final PacketLayout layout = new PacketLayout();
-    /** Largest segment run: bounded by the AckReq bits a run carries (16 × 4 KiB = 64 KiB at the largest MTU). */
-    static final int MAX_RUN_SEGMENTS = 16;
-    private static final int RUN_SE_ON_LAST = 1 << 16;
 
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
     /** receiveRun's cursor over the run's payload slices: the slice, and the payload offset where it starts. */
@@ -146,7 +143,8 @@ final class Transport {
     /**
      * Whether a segment run's first packet and metadata describe consecutive packets of one RC
      * SEND or WRITE: first packet FIRST or MIDDLE with a full segment of payload, last opcode of the
-     * same kind at MIDDLE or LAST, 2..16 segments, and a last segment of 1..segmentPayload bytes.
+     * same kind at MIDDLE or LAST, 2..{@link Frame#MAX_RUN_SEGMENTS} segments with AckReq flags for
+     * those only, and a last segment of 1..segmentPayload bytes.
      */
     private static boolean validRun(Frame frame, PacketLayout l) {
         OpCode first = l.opcode;
@@ -154,8 +152,11 @@ final class Transport {
         int k = frame.segments();
         if (last == null || first.isUd() || first.isResponse() || first.isLast() || last.isFirst()
                 || (first.kind() != OpCode.Kind.SEND && first.kind() != OpCode.Kind.RDMA_WRITE)
-                || last.kind() != first.kind() || k > MAX_RUN_SEGMENTS || frame.segmentPayload() != l.payloadLength) {
+                || last.kind() != first.kind() || k > Frame.MAX_RUN_SEGMENTS || frame.segmentPayload() != l.payloadLength) {
             return false;
+        }
+        if ((frame.segmentFlags() & ~Frame.RUN_SE_ON_LAST) >>> k != 0) {
+            return false; // an AckReq flag for a packet the run does not hold
         }
         if (frame.length() != l.payloadOffset + (last.hasImmediate() ? ImmDt.BYTES : 0)) {
             return false; // the buffer holds the first packet's headers and the immediate data only
@@ -173,7 +174,7 @@ final class Transport {
     private void receiveRun(DeviceState s, HcaPort port, Frame frame, ByteBuffer b, PacketLayout l) {
         int k = frame.segments();
         int mtu = frame.segmentPayload();
-        int flags = frame.segmentFlags();
+        long flags = frame.segmentFlags();
         OpCode lastOp = OpCode.of(frame.lastSegmentOpcode());
         OpCode middle = l.opcode.kind() == OpCode.Kind.SEND ? OpCode.RC_SEND_MIDDLE : OpCode.RC_RDMA_WRITE_MIDDLE;
         int bth = l.bthOffset;
@@ -194,8 +195,8 @@ final class Transport {
             OpCode op = last ? lastOp : middle;
             int payload = last ? total - i * mtu : mtu;
             int pad = (-payload) & 3;
-            Bth.write(b, bth, op.code(), last && (flags & RUN_SE_ON_LAST) != 0, true, pad, 0, pkey, destQp,
-                    (flags >>> i & 1) != 0, Bth.psnAdd(psn, i));
+            Bth.write(b, bth, op.code(), last && (flags & Frame.RUN_SE_ON_LAST) != 0, true, pad, 0, pkey, destQp,
+                    (flags >>> i & 1L) != 0, Bth.psnAdd(psn, i));
             l.opcode = op;
             l.rethOffset = -1;
             pointAtPayload(frame, l, i * mtu, payload);
@@ -247,10 +248,10 @@ final class Transport {
         qp.writeAddress += rest;
         qp.writeRemaining -= rest;
         if (lastOp.isLast()) {
-            writeDone(qp, imm, b, immAt, (frame.segmentFlags() & RUN_SE_ON_LAST) != 0);
+            writeDone(qp, imm, b, immAt, (frame.segmentFlags() & Frame.RUN_SE_ON_LAST) != 0);
         }
         qp.expectedPsn = Bth.psnAdd(psn, k);
-        int askedAck = 31 - Integer.numberOfLeadingZeros(frame.segmentFlags() & 0xFFFF & ~1);
+        int askedAck = 63 - Long.numberOfLeadingZeros(frame.segmentFlags() & ~Frame.RUN_SE_ON_LAST & ~1L);
         if (askedAck > 0) {
             scheduleAck(qp, Bth.psnAdd(psn, askedAck));
         }
@@ -786,7 +787,7 @@ final class Transport {
 
     /**
      * How many of the WQE's next packets go out as one segment run: as many as the window, the
-     * burst and {@link #MAX_RUN_SEGMENTS} allow, if the port takes a run for the destination;
+     * burst and {@link Frame#MAX_RUN_SEGMENTS} allow, if the port takes a run for the destination;
      * else 1 (a plain packet). Inline data is at most one packet anyway.
      */
     private int runLength(QpContext qp, HcaPort port, SendWqe w, int mtu, int burst) {
@@ -795,7 +796,7 @@ final class Transport {
         }
         int k = Math.min(w.npkts - w.sentPkts, Math.min(tuning.rcWindowPackets() - qp.windowUsed(),
                 tuning.sendBurstPackets() - burst));
-        k = Math.min(k, MAX_RUN_SEGMENTS);
+        k = Math.min(k, Frame.MAX_RUN_SEGMENTS);
         if (k < 2) {
             return 1;
         }
@@ -818,14 +819,14 @@ final class Transport {
         OpCode firstOp = dataOpcode(w, k0);
         OpCode lastOp = dataOpcode(w, k0 + k - 1);
         int psn = Bth.psnAdd(w.firstPsn, k0);
-        int flags = 0;
+        long flags = 0;
         for (int i = 0; i < k; i++) {
             if (ackRequested(w, k0 + i)) {
-                flags |= 1 << i;
+                flags |= 1L << i;
             }
         }
         if (k0 + k == w.npkts && w.solicited) {
-            flags |= RUN_SE_ON_LAST;
+            flags |= Frame.RUN_SE_ON_LAST;
         }
         // an ordinary packet frame: the run's first packet decodes in it as if it held its payload
         Frame f = hca.frames.acquire();

@@ -18,6 +18,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Frame {
     private static final int FREE = 0;
     private static final int IN_USE = 1;
+    /**
+     * The {@link #segmentFlags()} bit that sets SE on a run's last packet; the bits below it are
+     * the packets' AckReq flags.
+     */
+    public static final long RUN_SE_ON_LAST = 1L << 63;
+    /**
+     * Most packets one segment run stands for: one AckReq bit each below {@link #RUN_SE_ON_LAST}
+     * (a 64 KiB message is 16 packets at MTU 4096, 32 at 2048, 64 at 1024).
+     */
+    public static final int MAX_RUN_SEGMENTS = 63;
 
     private final ByteBuffer buffer;
     private final FramePool pool;
@@ -29,7 +39,7 @@ public final class Frame {
     private boolean icrcOffloaded;
     private int segments = 1;
     private int segmentPayload;
-    private int segmentFlags;
+    private long segmentFlags;
     private int lastSegmentOpcode;
     private int wireBytes;
     private ByteBuffer[] refBuffers = new ByteBuffer[2];
@@ -102,7 +112,8 @@ public final class Frame {
      * data, its 4 bytes; no ICRC; the payload of every packet is held by reference
      * ({@link #payloadRefs()}). The packets'
      * other headers follow from the first's: opcode MIDDLE then {@link #lastSegmentOpcode()}, PSN
-     * one more each, AckReq from {@link #segmentFlags()} bit i, SE on the last from bit 16. Only
+     * one more each, AckReq from {@link #segmentFlags()} bit i, SE on the last from bit
+     * {@link #RUN_SE_ON_LAST} (so a run holds at most {@link #MAX_RUN_SEGMENTS} packets). Only
      * a port that {@link FabricPort#segmentationOffload accepts runs} for the destination is given
      * one, so runs never leave the process and are never seen by a receiver that expects packets.
      */
@@ -114,7 +125,7 @@ public final class Frame {
         return segmentPayload;
     }
 
-    public int segmentFlags() {
+    public long segmentFlags() {
         return segmentFlags;
     }
 
@@ -130,11 +141,12 @@ public final class Frame {
     /**
      * Marks this frame a segment run (see {@link #segments()}).
      *
-     * @throws IllegalArgumentException if {@code count} is under 2 or the sizes are not positive
+     * @throws IllegalArgumentException if {@code count} is outside 2..{@link #MAX_RUN_SEGMENTS} or the
+     *                                  sizes are not positive
      */
-    public Frame setSegmentRun(int count, int payloadPerSegment, int flags, int lastOpcode, int bytesOnWire) {
-        if (count < 2 || payloadPerSegment < 1 || bytesOnWire < 1) {
-            throw new IllegalArgumentException("a segment run needs at least 2 segments of positive size");
+    public Frame setSegmentRun(int count, int payloadPerSegment, long flags, int lastOpcode, int bytesOnWire) {
+        if (count < 2 || count > MAX_RUN_SEGMENTS || payloadPerSegment < 1 || bytesOnWire < 1) {
+            throw new IllegalArgumentException("a segment run needs 2.." + MAX_RUN_SEGMENTS + " segments of positive size");
         }
         this.segments = count;
         this.segmentPayload = payloadPerSegment;

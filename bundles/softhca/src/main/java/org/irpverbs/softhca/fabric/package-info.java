@@ -22,7 +22,7 @@
  * <p>Simplified, as design.md section 11 allows: one switch, no physical layer (no virtual lanes,
  * no credit-based link flow control, no link training), the SM's routing replaced by the LID table.
  */
-@Version("1.1.0")
+@Version("2.0.0")
 @Export
 package org.irpverbs.softhca.fabric;
 

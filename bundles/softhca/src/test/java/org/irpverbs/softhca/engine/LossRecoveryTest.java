@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.softhca.HcaModel;
+import org.irpverbs.softhca.fabric.Frame;
 import org.irpverbs.softhca.wire.OpCode;
 import org.irpverbs.verbs.ReceiveWorkRequest;
 import org.irpverbs.verbs.SendWorkRequest;
@@ -86,6 +87,22 @@ public class LossRecoveryTest extends EngineTestBase {
         assertEquals(1, b.hw.transportStatistics().sequenceNaksSent());
         assertEquals(1, a.hw.transportStatistics().sequenceNaksReceived());
         assertEquals(0, a.hw.transportStatistics().retransmitTimeouts());
+    }
+
+    /**
+     * A 128 KiB WRITE at MTU 2048 (64 packets) leaves as a segment run as long as a frame allows
+     * (63 packets, or the window) and the rest; losing the first run loses all its packets, and
+     * go-back-N resends them all (after the sequence NAK the next frame causes, or the ACK timeout
+     * when the window held nothing more), the AckReq flags of every packet of the long run intact.
+     */
+    @Test
+    public void aLostLongSegmentRunIsResentWhole() {
+        lossy.passRuns();
+        lossy.dropOnce(OpCode.RC_RDMA_WRITE_FIRST, PSN);
+        run(rdma(WrOpcode.RDMA_WRITE, 0, 0, 64 * 2048));
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, 64 * 2048);
+        assertEquals(Math.min(Frame.MAX_RUN_SEGMENTS, tuning().rcWindowPackets()), lossy.largestRun.get());
+        assertTrue(a.hw.transportStatistics().sequenceNaksReceived() + a.hw.transportStatistics().retransmitTimeouts() >= 1);
     }
 
     @Test

@@ -29,8 +29,19 @@ final class LossyFabric implements Fabric {
     final ConcurrentLinkedQueue<String> dropped = new ConcurrentLinkedQueue<>();
     /** Request packets (not acknowledgements or read responses) the ports sent, dropped ones included. */
     final AtomicInteger requestPackets = new AtomicInteger();
+    /** The most packets one frame stood for (a segment run's count; 1 for plain packets). */
+    final AtomicInteger largestRun = new AtomicInteger(1);
+    private volatile boolean passingRuns;
     private volatile boolean holdingAcks;
     private final ConcurrentLinkedQueue<Runnable> heldAcks = new ConcurrentLinkedQueue<>();
+
+    /**
+     * From now on, senders may give the ports segment runs (as the in-process fabric does by
+     * default); a dropped run loses all the packets it stands for.
+     */
+    void passRuns() {
+        passingRuns = true;
+    }
 
     /** From now on, ACKs wait in the fabric instead of arriving, until {@link #releaseAcks()}. */
     void holdAcks() {
@@ -91,6 +102,7 @@ final class LossyFabric implements Fabric {
         return new FabricPort() {
             @Override
             public boolean send(Frame frame) {
+                largestRun.accumulateAndGet(frame.segments(), Math::max);
                 if (hold(frame)) {
                     heldAcks.add(() -> p.send(frame));
                     return true;
@@ -100,6 +112,11 @@ final class LossyFabric implements Fabric {
                     return true;
                 }
                 return p.send(frame);
+            }
+
+            @Override
+            public boolean segmentationOffload(int dlid, int payloadPerSegment) {
+                return passingRuns && p.segmentationOffload(dlid, payloadPerSegment);
             }
 
             @Override

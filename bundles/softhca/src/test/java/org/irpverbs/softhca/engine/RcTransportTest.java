@@ -11,7 +11,14 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.softhca.Command;
 import org.irpverbs.softhca.Opcode;
+import org.irpverbs.softhca.fabric.Frame;
+import org.irpverbs.softhca.fabric.FramePool;
 import org.irpverbs.softhca.fabric.PortCounters;
+import org.irpverbs.softhca.wire.Bth;
+import org.irpverbs.softhca.wire.Lrh;
+import org.irpverbs.softhca.wire.OpCode;
+import org.irpverbs.softhca.wire.Packet;
+import org.irpverbs.softhca.wire.Reth;
 import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.ReceiveWorkRequest;
@@ -242,6 +249,63 @@ public class RcTransportTest extends EngineTestBase {
         assertEquals("requester port: runs vs packets", asPackets[0], asRuns[0]);
         assertEquals("responder port: runs vs packets", asPackets[1], asRuns[1]);
         assertTrue(a.hw.statistics().packetsSent() >= 40);
+    }
+
+    /**
+     * A run longer than the old 16-packet limit: 32 packets (AckReq on the 16th and the last, SE
+     * on the last) must count and complete as its packets do.
+     */
+    @Test
+    public void longSegmentRunsCountAndCompleteExactlyAsTheirPackets() {
+        pair(TestHca.RcOptions.defaults());
+        int len = 31 * 2048 + 777;
+        fill(aBuf.memory(), 0, len, 9);
+        SendWorkRequest alone = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, len);
+        alone.remoteAddress = bBuf.va();
+        alone.rkey = bBuf.rkey();
+        post(a, QA, alone);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertEquals("the ACK the run's last packet asked for came", 0, a.hw.transportStatistics().retransmitTimeouts());
+        PortCounters[] asRuns = dataDirection(() -> immediateTraffic(1, len, 0));
+        fabric.setSegmentationOffload(false);
+        PortCounters[] asPackets = dataDirection(() -> immediateTraffic(10, len, 2 * len));
+        assertEquals(2 * 32, asRuns[0].portXmitPkts());
+        assertEquals("requester port: runs vs packets", asPackets[0], asRuns[0]);
+        assertEquals("responder port: runs vs packets", asPackets[1], asRuns[1]);
+    }
+
+    /**
+     * A segment run whose AckReq flags name a packet it does not hold is malformed: a receive
+     * error, dropped whole with the target memory unchanged. The same run with valid flags, sent
+     * next, is accepted: it was the flags that were refused, and the QP still takes its PSN.
+     */
+    @Test
+    public void aSegmentRunWithFlagsBeyondItsPacketsIsDroppedAsMalformed() {
+        pair(TestHca.RcOptions.defaults());
+        fill(aBuf.memory(), 0, 2 * 2048, 4);
+        fill(bBuf.memory(), 0, 2 * 2048, 99);
+        assertTrue(a.hw.fabricPort(1).send(writeRun(1L << 2)));
+        assertTrue(TestHca.await(() -> b.hw.transportStatistics().malformedPackets() == 1, 5000));
+        assertEquals(1, b.hw.fabricPort(1).counters().portRcvErrors());
+        ByteBuffer untouched = ByteBuffer.allocate(2 * 2048);
+        fill(untouched, 0, 2 * 2048, 99);
+        assertBytes(untouched, 0, bBuf.memory(), 0, 2 * 2048);
+        assertTrue(a.hw.fabricPort(1).send(writeRun(0b10)));
+        assertTrue(TestHca.await(() -> bBuf.memory().get(2 * 2048 - 1) == aBuf.memory().get(2 * 2048 - 1), 5000));
+        assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, 2 * 2048);
+        assertEquals(1, b.hw.transportStatistics().malformedPackets());
+    }
+
+    /** A two-packet RDMA WRITE run from QA to QB at the first PSN: aBuf[0, 4096) to bBuf[0, 4096). */
+    private Frame writeRun(long flags) {
+        byte[] first = new Packet(new Lrh(0, 0, 0, Lrh.LNH_IBA_LOCAL, 2, 0, 1), null,
+                new Bth(OpCode.RC_RDMA_WRITE_FIRST.code(), false, true, 0, 0, 0xFFFF, QB, false, 0x100), null,
+                new Reth(bBuf.va(), bBuf.rkey(), 2 * 2048), null, null, null, null, new byte[2048]).toBytes();
+        int headers = Lrh.BYTES + Bth.BYTES + Reth.BYTES;
+        Frame run = new FramePool(4096).acquire();
+        run.buffer().put(0, first, 0, headers);
+        return run.setLength(headers).setIcrcOffloaded(true).addPayloadRef(aBuf.memory(), 0, 2 * 2048)
+                .setSegmentRun(2, 2048, flags, OpCode.RC_RDMA_WRITE_LAST.code(), first.length + 2048 + 12 + 4);
     }
 
     /** WRITE WITH IMMEDIATE then SEND WITH IMMEDIATE of {@code len} bytes, both checked. */

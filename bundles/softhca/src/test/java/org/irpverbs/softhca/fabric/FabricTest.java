@@ -584,5 +584,7 @@ public class FabricTest {
         assertFalse("a run carries no ICRC", src.segmentationOffload(3, 2048));
         assertThrows(IllegalArgumentException.class, () -> pool.acquire().setSegmentRun(1, 2048, 0, 0, 100));
         assertEquals("every frame went back to the pool", pool.allocated(), pool.pooled() + 1);
+        assertThrows("more packets than AckReq flags", IllegalArgumentException.class,
+                () -> pool.acquire().setSegmentRun(Frame.MAX_RUN_SEGMENTS + 1, 2048, 0, 0, 100));
     }
 }
