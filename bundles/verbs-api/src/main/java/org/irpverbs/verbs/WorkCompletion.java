@@ -16,6 +16,12 @@ public final class WorkCompletion {
     /** Receives on UD: the source QPN and LID. */
     public int sourceQp;
     public int sourceLid;
+    /**
+     * Receives on UD (IB_WC_GRH): the packet carried a GRH, now in the first 40 bytes of the
+     * receive buffer (a multicast always does). Without one those bytes are left as they were and
+     * mean nothing, so a consumer must look here before reading the source GID from them.
+     */
+    public boolean grhPresent;
     /** A vendor syndrome that says more about an error. */
     public int vendorError;
 
@@ -29,6 +35,7 @@ public final class WorkCompletion {
         qpNumber = o.qpNumber;
         sourceQp = o.sourceQp;
         sourceLid = o.sourceLid;
+        grhPresent = o.grhPresent;
         vendorError = o.vendorError;
         return this;
     }
@@ -36,6 +43,6 @@ public final class WorkCompletion {
     @Override
     public String toString() {
         return "wc[wr " + wrId + " " + opcode + " " + status + " " + byteLength + " B qp " + qpNumber
-                + (hasImmediate ? " imm " + Integer.toHexString(immediateData) : "") + "]";
+                + (hasImmediate ? " imm " + Integer.toHexString(immediateData) : "") + (grhPresent ? " grh" : "") + "]";
     }
 }

@@ -58,7 +58,7 @@ final class CqContext {
 
     /** Writes a CQE; false if the CQ is full (an overrun: the CQE is lost). Engine thread only. */
     boolean push(long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm, int imm, int qpn,
-            int sourceQp, int sourceLid, int vendorError) {
+            int sourceQp, int sourceLid, boolean grh, int vendorError) {
         WorkCompletion[] r = ring; // replaced only by resize, on this same thread
         long p = produced;
         if (p - consumed >= r.length) {
@@ -74,6 +74,7 @@ final class CqContext {
         wc.qpNumber = qpn;
         wc.sourceQp = sourceQp;
         wc.sourceLid = sourceLid;
+        wc.grhPresent = grh;
         wc.vendorError = vendorError;
         produced = p + 1; // publishes the CQE's fields to the poller that reads produced
         return true;

@@ -412,7 +412,7 @@ final class Transport {
         long cons = qp.rqConsumed;
         long prod = qp.rqProduced;
         for (; cons < prod; cons++) {
-            completeRecv(qp, qp.recvSlot(cons), WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, 0, 0, false);
+            completeRecv(qp, qp.recvSlot(cons), WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, false);
         }
     }
 
@@ -442,12 +442,12 @@ final class Transport {
         WcOpcode opcode = sendOpcode(w.opcode);
         int length = w.totalLength;
         qp.sqConsumed = index + 1;
-        pushCqe(qp.sendCq, wrId, status, opcode, length, false, 0, qp.qpn, 0, 0, false);
+        pushCqe(qp.sendCq, wrId, status, opcode, length, false, 0, qp.qpn, 0, 0, false, false);
     }
 
     private void pushCqe(CqContext cq, long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm,
-            int imm, int qpn, int sourceQp, int sourceLid, boolean solicited) {
-        if (!cq.push(wrId, status, opcode, byteLength, hasImm, imm, qpn, sourceQp, sourceLid, 0)) {
+            int imm, int qpn, int sourceQp, int sourceLid, boolean grh, boolean solicited) {
+        if (!cq.push(wrId, status, opcode, byteLength, hasImm, imm, qpn, sourceQp, sourceLid, grh, 0)) {
             hca.count(Counter.CQ_OVERRUNS);
             hca.raise(new AsyncEvent(AsyncEventType.CQ_ERROR, 0, cq.cqn, "CQ overrun: a completion was lost"));
             return;
@@ -1374,13 +1374,19 @@ final class Transport {
                 "remote access violation: " + what));
     }
 
+    /** A receive completion on an RC QP (no source QPN, LID or GRH to report). */
     private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
-            int imm, int sourceQp, int sourceLid, boolean solicited) {
+            int imm, boolean solicited) {
+        completeRecv(qp, w, status, opcode, length, hasImm, imm, 0, 0, false, solicited);
+    }
+
+    private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
+            int imm, int sourceQp, int sourceLid, boolean grh, boolean solicited) {
         // the slot is free before the completion is visible: a consumer re-posts a receive as soon
         // as it polled one (releaseAndComplete); the WQE's only field used is read first
         long wrId = w.wrId;
         qp.rqConsumed = qp.rqConsumed + 1;
-        pushCqe(qp.recvCq, wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, solicited);
+        pushCqe(qp.recvCq, wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, grh, solicited);
     }
 
     private static boolean receiveQueueEmpty(QpContext qp) {
@@ -1407,14 +1413,14 @@ final class Transport {
         int len = l.payloadLength;
         if (qp.receiveOffset + len > w.totalLength) {
             qp.receiveInProgress = false;
-            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, 0, 0, false);
+            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
             responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
             return;
         }
         if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount,
                 qp.receiveOffset, l.payloadSource(b), l.payloadOffset, len)) {
             qp.receiveInProgress = false;
-            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, 0, 0, false);
+            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
             responderError(qp, Aeth.NAK_REMOTE_OPERATIONAL_ERROR, psn, null);
             return;
         }
@@ -1423,7 +1429,7 @@ final class Transport {
             qp.receiveInProgress = false;
             boolean imm = op.hasImmediate();
             completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
-                    imm ? ImmDt.value(b, l.immOffset) : 0, 0, 0, Bth.solicitedEvent(b, l.bthOffset));
+                    imm ? ImmDt.value(b, l.immOffset) : 0, Bth.solicitedEvent(b, l.bthOffset));
             qp.advanceMsn();
         }
         accepted(qp, psn, b, l);
@@ -1495,7 +1501,7 @@ final class Transport {
         qp.advanceMsn();
         if (imm) {
             completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
-                    (int) qp.writeTotal, true, ImmDt.value(b, immAt), 0, 0, solicited);
+                    (int) qp.writeTotal, true, ImmDt.value(b, immAt), solicited);
         }
     }
 
@@ -1724,24 +1730,25 @@ final class Transport {
         int len = l.payloadLength;
         int srcQp = Deth.srcQp(b, l.dethOffset);
         int srcLid = Lrh.slid(b, l.lrhOffset);
+        boolean grh = l.grhOffset >= 0;
         if (Grh.BYTES + len > w.totalLength) {
-            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, false);
+            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
             enterError(qp, null);
             return;
         }
-        boolean ok = l.grhOffset < 0 || MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys,
+        boolean ok = !grh || MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys,
                 w.sgeCount, 0, b, l.grhOffset, Grh.BYTES);
         if (ok && len > 0) {
             ok = MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, Grh.BYTES, b,
                     l.payloadOffset, len);
         }
         if (!ok) {
-            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, false);
+            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
             enterError(qp, null);
             return;
         }
         boolean imm = l.opcode.hasImmediate();
         completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, Grh.BYTES + len, imm, imm ? ImmDt.value(b, l.immOffset) : 0,
-                srcQp, srcLid, Bth.solicitedEvent(b, l.bthOffset));
+                srcQp, srcLid, grh, Bth.solicitedEvent(b, l.bthOffset));
     }
 }

@@ -90,6 +90,7 @@ public class UdTransportTest extends EngineTestBase {
         assertEquals(1, r.sourceLid);
         assertTrue(r.hasImmediate);
         assertEquals(0x01020304, r.immediateData);
+        assertFalse("a LID-routed datagram reports no GRH", r.grhPresent);
         assertEquals("no GRH: the first 40 bytes are untouched", 0x5A, bBuf.memory().get(0));
         assertBytes(aBuf.memory(), 0, bBuf.memory(), 40, 300);
     }
@@ -127,6 +128,7 @@ public class UdTransportTest extends EngineTestBase {
             assertSame(WcStatus.SUCCESS, r.status);
             assertEquals(240, r.byteLength);
             assertEquals(3, r.sourceQp);
+            assertTrue("a multicast carries a GRH: " + r, r.grhPresent);
         }
         for (int base : new int[] {0, 4096}) {
             ByteBuffer m = bBuf.memory();

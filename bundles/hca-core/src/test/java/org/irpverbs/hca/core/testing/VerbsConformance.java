@@ -450,6 +450,7 @@ public abstract class VerbsConformance {
         assertEquals(9, wc[0].wrId);
         assertEquals(qp.number(), wc[0].sourceQp);
         assertEquals(11, wc[0].sourceLid);
+        assertFalse("routed by LID: no GRH", wc[0].grhPresent);
         assertFails(a.destroy(pd), NtStatus.INVALID_DEVICE_STATE, "still used by", "DEALLOC_PD with an AH");
         rig.assertClean();
     }
