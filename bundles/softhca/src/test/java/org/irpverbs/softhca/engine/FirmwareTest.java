@@ -372,10 +372,61 @@ public class FirmwareTest extends EngineTestBase {
         assertEquals(Mtu.MTU_2048.code(), r.get(64 + 41) & 0xF);
         assertEquals(0xFE80000000000000L, r.getLong(64 + 8));
 
-        m.putShort(16, (short) 0x0016); // P_KeyTable: not answered by this agent
-        assertNull(a.ok(new Command.MadIfc(1, mad)));
         assertSame(CommandStatus.BAD_PARAM, a.status(new Command.MadIfc(1, new byte[100])));
         assertSame(CommandStatus.BAD_PARAM, a.status(new Command.MadIfc(3, mad)));
+    }
+
+    /**
+     * The rest of what a subnet manager reads in its sweep (NodeDescription, GUIDInfo,
+     * P_KeyTable), directed-route too; an unsupported attribute or a modifier naming no block gets
+     * a GetResp with the MAD status that says so; a Set is not consumed by the agent.
+     */
+    @Test
+    public void madIfcAnswersTheSweepAttributesAndSaysWhyItAnswersNoOther() {
+        TestHca a = tavor("a", 1);
+        byte[] mad = new byte[256];
+        mad[0] = 1;
+        mad[1] = (byte) 0x81; // SubnDirectedRoute
+        mad[2] = 1;
+        mad[3] = 0x01; // Get
+        ByteBuffer m = ByteBuffer.wrap(mad);
+        m.putShort(16, (short) 0x0010); // NodeDescription
+        ByteBuffer r = ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad)));
+        assertEquals("directed route: D bit, status 0", 0x8000, r.getShort(4) & 0xFFFF);
+        byte[] text = new byte[64];
+        r.get(64, text);
+        assertEquals("irpverbs a MT23108", new String(text, java.nio.charset.StandardCharsets.UTF_8).replace("\0", ""));
+
+        mad[1] = 0x01;
+        m.putShort(16, (short) 0x0014); // GUIDInfo, block 0
+        r = ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad)));
+        assertEquals(0, r.getShort(4));
+        assertEquals(a.hw.config().portGuid(1), r.getLong(64));
+        assertEquals("GUIDCap 1: the rest of the block is empty", 0, r.getLong(64 + 8));
+
+        m.putShort(16, (short) 0x0016); // P_KeyTable, block 0
+        r = ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad)));
+        assertEquals(0, r.getShort(4));
+        assertEquals("the default partition, full member", 0xFFFF, r.getShort(64) & 0xFFFF);
+        assertEquals(0, r.getShort(64 + 2));
+
+        m.putInt(20, 2); // P_KeyTable block 2: the table has 64 entries, blocks 0 and 1
+        r = ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad)));
+        assertEquals("invalid attribute modifier", 0x1C, r.getShort(4));
+        m.putShort(16, (short) 0x0014); // GUIDInfo block 2
+        assertEquals(0x1C, ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad))).getShort(4));
+        m.putShort(16, (short) 0x0015); // PortInfo of port 2 on a 1-port HCA
+        assertEquals(0x1C, ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad))).getShort(4));
+
+        m.putInt(20, 0);
+        m.putShort(16, (short) 0x0020); // SMInfo: a CA without an SM does not support it
+        r = ByteBuffer.wrap((byte[]) a.ok(new Command.MadIfc(1, mad)));
+        assertEquals(0x81, r.get(3) & 0xFF);
+        assertEquals("method/attribute not supported", 0x0C, r.getShort(4));
+
+        mad[3] = 0x02; // Set: left to the SM logic the agent does not have
+        m.putShort(16, (short) 0x0015);
+        assertNull(a.ok(new Command.MadIfc(1, mad)));
     }
 
     @Test
