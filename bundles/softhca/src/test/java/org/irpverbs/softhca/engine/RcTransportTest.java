@@ -78,6 +78,14 @@ public class RcTransportTest extends EngineTestBase {
         assertEquals(NtStatus.SUCCESS, t.hw.dataPath().postReceive(qpn, rr));
     }
 
+    /** An RDMA WRITE of aBuf[localOffset, +len) to bBuf at remoteOffset. */
+    SendWorkRequest writeToB(long id, int localOffset, int remoteOffset, int len) {
+        SendWorkRequest w = wr(id, WrOpcode.RDMA_WRITE, aBuf, localOffset, len);
+        w.remoteAddress = bBuf.va() + remoteOffset;
+        w.rkey = bBuf.rkey();
+        return w;
+    }
+
     SendWorkRequest wr(long id, WrOpcode op, TestHca.Region local, int offset, int len) {
         SendWorkRequest s = new SendWorkRequest();
         s.wrId = id;
@@ -134,9 +142,7 @@ public class RcTransportTest extends EngineTestBase {
     public void rdmaWriteAndWriteWithImmediate() {
         pair(TestHca.RcOptions.defaults());
         fill(aBuf.memory(), 0, 3000, 9);
-        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, 3000);
-        w.remoteAddress = bBuf.va() + 100;
-        w.rkey = bBuf.rkey();
+        SendWorkRequest w = writeToB(1, 0, 100, 3000);
         post(a, QA, w);
         WorkCompletion wc = one(a.poll(CQ, 1));
         assertSame(WcStatus.SUCCESS, wc.status);
@@ -260,10 +266,7 @@ public class RcTransportTest extends EngineTestBase {
         pair(TestHca.RcOptions.defaults());
         int len = 31 * 2048 + 777;
         fill(aBuf.memory(), 0, len, 9);
-        SendWorkRequest alone = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, len);
-        alone.remoteAddress = bBuf.va();
-        alone.rkey = bBuf.rkey();
-        post(a, QA, alone);
+        post(a, QA, writeToB(1, 0, 0, len));
         assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
         assertEquals("the ACK the run's last packet asked for came", 0, a.hw.transportStatistics().retransmitTimeouts());
         PortCounters[] asRuns = dataDirection(() -> immediateTraffic(1, len, 0));
@@ -353,9 +356,7 @@ public class RcTransportTest extends EngineTestBase {
         fill(aBuf.memory(), 0, len, 5);
         postRecv(b, QB, 1, bBuf, 0, len);
         post(a, QA, wr(1, WrOpcode.SEND, aBuf, 0, len));
-        SendWorkRequest w = wr(2, WrOpcode.RDMA_WRITE, aBuf, 0, len);
-        w.remoteAddress = bBuf.va() + len;
-        w.rkey = bBuf.rkey();
+        SendWorkRequest w = writeToB(2, 0, len, len);
         post(a, QA, w);
         fill(bBuf.memory(), 3 * len, len, 11);
         SendWorkRequest rd = wr(3, WrOpcode.RDMA_READ, aBuf, len, len);
@@ -438,9 +439,7 @@ public class RcTransportTest extends EngineTestBase {
         pair(TestHca.RcOptions.defaults().withPsn(0xFFFFF0));
         int len = 64 * 1024;
         fill(aBuf.memory(), 0, len, 8);
-        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, len);
-        w.remoteAddress = bBuf.va();
-        w.rkey = bBuf.rkey();
+        SendWorkRequest w = writeToB(1, 0, 0, len);
         post(a, QA, w);
         assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
         assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, len);
@@ -518,9 +517,7 @@ public class RcTransportTest extends EngineTestBase {
         int len = 64 * 1024;
         fill(aBuf.memory(), 0, len, 12);
         b.hw.fabricPort(1).setLinkUp(false);
-        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, len);
-        w.remoteAddress = bBuf.va();
-        w.rkey = bBuf.rkey();
+        SendWorkRequest w = writeToB(1, 0, 0, len);
         post(a, QA, w);
         long deadline = System.currentTimeMillis() + 1000;
         while (fabric.switchCounters().linkDownDrops() == 0 && System.currentTimeMillis() < deadline) {
@@ -645,9 +642,7 @@ public class RcTransportTest extends EngineTestBase {
     public void armThenPollNeverMissesACompletion() {
         pair(TestHca.RcOptions.defaults());
         WorkCompletion[] wc = {new WorkCompletion()};
-        SendWorkRequest w = wr(1, WrOpcode.RDMA_WRITE, aBuf, 0, 8);
-        w.remoteAddress = bBuf.va();
-        w.rkey = bBuf.rkey();
+        SendWorkRequest w = writeToB(1, 0, 0, 8);
         long end = System.nanoTime() + 1_500_000_000L;
         int rounds = 0;
         int waits = 0;
