@@ -248,12 +248,7 @@ public class RcTransportTest extends EngineTestBase {
         pair(TestHca.RcOptions.defaults());
         int len = 9 * 2048 + 1234 + 3;
         fill(aBuf.memory(), 0, len, 3);
-        PortCounters[] asRuns = dataDirection(() -> immediateTraffic(1, len, 0));
-        fabric.setSegmentationOffload(false);
-        PortCounters[] asPackets = dataDirection(() -> immediateTraffic(10, len, 2 * len));
-        assertEquals(2 * 10, asRuns[0].portXmitPkts());
-        assertEquals("requester port: runs vs packets", asPackets[0], asRuns[0]);
-        assertEquals("responder port: runs vs packets", asPackets[1], asRuns[1]);
+        assertRunsCountAsTheirPackets(len, 10);
         assertTrue(a.hw.statistics().packetsSent() >= 40);
     }
 
@@ -269,12 +264,7 @@ public class RcTransportTest extends EngineTestBase {
         post(a, QA, writeToB(1, 0, 0, len));
         assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
         assertEquals("the ACK the run's last packet asked for came", 0, a.hw.transportStatistics().retransmitTimeouts());
-        PortCounters[] asRuns = dataDirection(() -> immediateTraffic(1, len, 0));
-        fabric.setSegmentationOffload(false);
-        PortCounters[] asPackets = dataDirection(() -> immediateTraffic(10, len, 2 * len));
-        assertEquals(2 * 32, asRuns[0].portXmitPkts());
-        assertEquals("requester port: runs vs packets", asPackets[0], asRuns[0]);
-        assertEquals("responder port: runs vs packets", asPackets[1], asRuns[1]);
+        assertRunsCountAsTheirPackets(len, 32);
     }
 
     /**
@@ -309,6 +299,19 @@ public class RcTransportTest extends EngineTestBase {
         run.buffer().put(0, first, 0, headers);
         return run.setLength(headers).setIcrcOffloaded(true).addPayloadRef(aBuf.memory(), 0, 2 * 2048)
                 .setSegmentRun(2, 2048, flags, OpCode.RC_RDMA_WRITE_LAST.code(), first.length + 2048 + 12 + 4);
+    }
+
+    /**
+     * The same immediate traffic ({@code packets} per message) once as runs, once as packets: the
+     * data direction's port counters must be equal.
+     */
+    private void assertRunsCountAsTheirPackets(int len, int packets) {
+        PortCounters[] asRuns = dataDirection(() -> immediateTraffic(1, len, 0));
+        fabric.setSegmentationOffload(false);
+        PortCounters[] asPackets = dataDirection(() -> immediateTraffic(10, len, 2 * len));
+        assertEquals(2 * packets, asRuns[0].portXmitPkts());
+        assertEquals("requester port: runs vs packets", asPackets[0], asRuns[0]);
+        assertEquals("responder port: runs vs packets", asPackets[1], asRuns[1]);
     }
 
     /** WRITE WITH IMMEDIATE then SEND WITH IMMEDIATE of {@code len} bytes, both checked. */
