@@ -391,18 +391,7 @@ public final class CommandInterfaceHarness {
     }
 
     /** What each client does: one RC QP from nothing to RTS (connected to itself; no traffic follows). */
-    static final class Client {
-        final Verbs verbs;
-        final ProtectionDomain pd;
-        final CompletionQueue cq;
-        final int lid;
-
-        Client(Verbs verbs, ProtectionDomain pd, CompletionQueue cq, int lid) {
-            this.verbs = verbs;
-            this.pd = pd;
-            this.cq = cq;
-            this.lid = lid;
-        }
+    record Client(Verbs verbs, ProtectionDomain pd, CompletionQueue cq, int lid) {
 
         Promise<QueuePair> create() {
             return verbs.createQp(pd, QpType.RC, cq, cq, 1, 1, 1, 0, true);
