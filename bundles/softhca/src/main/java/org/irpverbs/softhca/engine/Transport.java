@@ -746,6 +746,23 @@ final class Transport {
         return k == w.npkts - 1 || (k + 1) % tuning.ackRequestInterval() == 0;
     }
 
+    /**
+     * {@link #ackRequested} for packets {@code k0 .. k0 + k - 1} as a run's flag bits: every
+     * interval-th packet is found by stepping, not by a division per packet (this runs for every
+     * run a requester sends).
+     */
+    private long ackRequestFlags(SendWqe w, int k0, int k) {
+        int interval = tuning.ackRequestInterval();
+        long flags = 0;
+        for (int i = interval - 1 - k0 % interval; i < k; i += interval) {
+            flags |= 1L << i;
+        }
+        if (k0 + k == w.npkts) {
+            flags |= 1L << (k - 1);
+        }
+        return flags;
+    }
+
     private boolean sendDataPacket(QpContext qp, HcaPort port, SendWqe w, int mtu) {
         int k = w.sentPkts;
         int offset = k * mtu;
@@ -819,12 +836,7 @@ final class Transport {
         OpCode firstOp = dataOpcode(w, k0);
         OpCode lastOp = dataOpcode(w, k0 + k - 1);
         int psn = Bth.psnAdd(w.firstPsn, k0);
-        long flags = 0;
-        for (int i = 0; i < k; i++) {
-            if (ackRequested(w, k0 + i)) {
-                flags |= 1L << i;
-            }
-        }
+        long flags = ackRequestFlags(w, k0, k);
         if (k0 + k == w.npkts && w.solicited) {
             flags |= Frame.RUN_SE_ON_LAST;
         }
