@@ -79,6 +79,8 @@ final class QpContext {
     long writeTotal;
     boolean ackPending;
     int ackPsn;
+    /** The first PSN the pending acknowledgement covers. */
+    int ackCoalescedFrom;
     /** The last atomic results, for replaying a duplicate atomic request (IBA 9.7.5.1.4). */
     final int[] atomicPsns = new int[8];
     final long[] atomicResults = new long[8];

@@ -76,6 +76,8 @@ import org.irpverbs.verbs.WrOpcode;
 final class Transport {
     private final SoftHca hca;
     private final EngineTuning tuning;
+    /** An acknowledgement coalesces at most this many packets: a quarter of the RC window. */
+    private final int ackCoalescePackets;
     private final PacketCodec codec = new PacketCodec();
     private final PacketLayout layout = new PacketLayout();
 
@@ -93,6 +95,7 @@ final class Transport {
     Transport(SoftHca hca) {
         this.hca = hca;
         this.tuning = hca.tuning;
+        this.ackCoalescePackets = Math.max(1, tuning.rcWindowPackets() / 4);
     }
 
     // =====================================================================================
@@ -1350,11 +1353,23 @@ final class Transport {
         }
     }
 
+    /**
+     * Coalesces an acknowledgement: it goes out after the current batch of packets, or at once when
+     * it covers a quarter of the requester's window. Without that limit a responder that always has a
+     * batch to work through acknowledged a window only when it had executed all of it, and ran dry
+     * while the ACK travelled back and the requester refilled the window, once per window
+     * (EngineTuning.rcWindowPackets; the peer is taken to be tuned alike).
+     */
     private void scheduleAck(QpContext qp, int psn) {
         qp.ackPsn = psn;
         if (!qp.ackPending) {
             qp.ackPending = true;
+            qp.ackCoalescedFrom = psn;
             pendingAcks.add(qp);
+        } else if (Bth.psnDiff(psn, qp.ackCoalescedFrom) >= ackCoalescePackets) {
+            qp.ackPending = false; // afterFrames skips it, or queues it again if asked again
+            sendAck(qp, Aeth.ackSyndrome(), psn);
+            flush(); // not at the end of the pass, which may be a long batch away
         }
     }
 
