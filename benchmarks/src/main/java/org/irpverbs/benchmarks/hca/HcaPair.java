@@ -86,7 +86,7 @@ final class HcaPair implements AutoCloseable {
     private static String describe(TransportStatistics t) {
         return "retransmit timeouts " + t.retransmitTimeouts() + ", seq NAKs sent " + t.sequenceNaksSent()
                 + ", RNR NAKs sent " + t.rnrNaksSent() + ", inbox drops " + t.inboxDrops() + ", duplicates "
-                + t.duplicatesReceived() + ", CQ overruns " + t.cqOverruns();
+                + t.duplicatesReceived() + ", CQ overruns " + t.cqOverruns() + ", busy-poll passes " + t.busyPollPasses();
     }
 
     @Override

@@ -8,9 +8,9 @@ import org.irpverbs.verbs.WorkCompletion;
 
 /**
  * A completion queue as the hardware writes it: a ring of preallocated CQEs in host memory. The
- * engine thread is the only producer and writes without a lock, as the hardware does: it fills
- * the CQE, then publishes it by advancing the producer count with a release store (the CQE's
- * ownership bit). Pollers, from any thread, take the CQ's {@link SpinLock} among themselves for
+ * engine (one pass at a time: its thread or a busy-polling consumer) is the only producer and
+ * writes without a lock, as the hardware does: it fills the CQE, then publishes it by advancing
+ * the producer count with a release store (the CQE's ownership bit). Pollers, from any thread, take the CQ's {@link SpinLock} among themselves for
  * the few instructions a CQE copy takes, as the real driver takes the CQ's spinlock in poll_cq.
  * (The producer used to take the lock too; with a poller spinning on the CQ that made the lock's
  * cache line bounce on every CQE, a quarter of the requesting engine's time at 64 KiB RDMA WRITE

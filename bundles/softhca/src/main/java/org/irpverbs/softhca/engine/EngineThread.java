@@ -1,6 +1,7 @@
 package org.irpverbs.softhca.engine;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.irpverbs.softhca.fabric.Frame;
 import org.irpverbs.softhca.fabric.FrameQueue;
@@ -9,11 +10,31 @@ import org.irpverbs.softhca.fabric.FrameQueue;
  * The one thread that is an HCA's "hardware" (design.md section 4: no thread per client or per
  * request). It serves three lock-free multi-producer queues in turn — control work (command
  * executions, timer expiries, resets), packets from the fabric, and QPs whose doorbell rang —,
- * hands the packets it produced in that pass to the fabric as bursts, and parks when all are empty. It runs at PASSIVE because it is hardware, not a DISPATCH context,
- * but it never blocks on anything except its own idle park: everything it calls (the fabric,
- * event queue, timers) is non-blocking.
+ * hands the packets it produced in that pass to the fabric as bursts, and parks when all are
+ * empty. It runs at PASSIVE because it is hardware, not a DISPATCH context, but it never blocks on
+ * anything except its own idle park: everything it calls (the fabric, event queue, timers) is
+ * non-blocking.
  *
- * <p>Thread-safe: the submit methods may be called from any thread at any level.
+ * <p><b>Busy polling.</b> A consumer that polls one of the HCA's CQs and finds it empty may run
+ * the data part of a pass itself ({@link #busyPoll}): packets and doorbells, never control work.
+ * It stands for Linux's NAPI busy polling with {@code SO_PREFER_BUSY_POLL}: the application's poll
+ * drives the device's receive processing in the application's context, and while it keeps
+ * polling the device's interrupts stay masked; if it stops, a timeout ({@code gro_flush_timeout})
+ * hands the work back. Here: while a consumer has busy-polled within the last
+ * {@link EngineTuning#busyPollMicros()} µs, packets and doorbells do not wake this thread, and
+ * this thread leaves them to the poller; its idle park then lasts only until that window ends, so
+ * work a poller leaves behind waits at most one window. Arming a CQ ends the window
+ * ({@link #endBusyPoll}): a consumer about to wait for an event does not poll again. On a machine
+ * with fewer cores than busy threads this turns the requester's engine, which would compete with
+ * the poller for a core, into work the poller does between polls (docs/BENCHMARKS-HCA.md (b)).
+ *
+ * <p>Whoever runs a pass owns it ({@link #passOwner}): passes never overlap, so the engine state
+ * (transport, per-pass hand-off buffers) stays single-threaded, and taking or releasing the
+ * ownership orders one pass's writes before the next pass's reads. A poller that finds the pass
+ * taken returns at once: busy polling never waits.
+ *
+ * <p>Thread-safe: the submit methods and {@link #busyPoll} may be called from any thread at any
+ * level.
  */
 final class EngineThread {
     private static final int CONTROL_BATCH = 64;
@@ -41,15 +62,25 @@ final class EngineThread {
 
     private final Hardware hardware;
     private final Thread thread;
+    private final long busyPollNanos;
     private final ConcurrentLinkedQueue<Runnable> control = new ConcurrentLinkedQueue<>();
     private final FrameQueue inbox = new FrameQueue();
     private final ConcurrentLinkedQueue<QpContext> doorbells = new ConcurrentLinkedQueue<>();
+    /** Held by whoever runs a pass: this thread or a busy-polling consumer. */
+    private final AtomicBoolean passOwner = new AtomicBoolean();
     private volatile boolean sleeping;
+    /** Set while this thread decides on, and then takes, a park without a deadline. */
+    private volatile boolean deepSleep;
+    /** {@link System#nanoTime()} until which a consumer busy-polls this HCA. */
+    private volatile long busyPollUntil;
     private volatile boolean running = true;
 
-    EngineThread(String name, Hardware hardware) {
+    /** @param busyPollMicros the busy-poll window, 0 to ignore busy polls (never run passes for consumers) */
+    EngineThread(String name, Hardware hardware, long busyPollMicros) {
         this.hardware = hardware;
+        this.busyPollNanos = busyPollMicros * 1_000L;
         this.thread = new Thread(this::run, name);
+        this.busyPollUntil = System.nanoTime();
         thread.setDaemon(true);
     }
 
@@ -70,19 +101,21 @@ final class EngineThread {
     /** Runs {@code work} on the engine thread, in order with other control work. */
     void submit(Runnable work) {
         control.add(work);
-        wake();
+        if (sleeping) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Hands a received packet to the engine; the engine owns it. */
     void receive(Frame frame) {
         inbox.offer(frame);
-        wake();
+        wakeForData();
     }
 
     /** Hands a burst of received packets to the engine, in order, with one queue operation. */
     void receiveAll(Frame[] frames, int from, int to) {
         inbox.offerAll(frames, from, to);
-        wake();
+        wakeForData();
     }
 
     int inboxSize() {
@@ -93,82 +126,162 @@ final class EngineThread {
     void ring(QpContext qp) {
         if (qp.scheduled.compareAndSet(false, true)) {
             doorbells.add(qp);
-            wake();
+            wakeForData();
         }
     }
 
-    private void wake() {
+    /**
+     * A consumer polled an empty CQ of this HCA: opens or extends the busy-poll window and, unless
+     * another thread is running a pass, runs the data part of one here. Never waits.
+     *
+     * @return true if this call ran a pass (so the CQ may have new entries)
+     */
+    boolean busyPoll() {
+        if (busyPollNanos == 0 || !running) {
+            return false;
+        }
+        busyPollUntil = System.nanoTime() + busyPollNanos;
+        if (deepSleep) {
+            LockSupport.unpark(thread); // it parked without a deadline: it must learn of the window
+        }
+        if (!passOwner.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            dataPass();
+            flush();
+        } finally {
+            passOwner.set(false);
+        }
+        return true;
+    }
+
+    /** A consumer is about to wait for a completion event: packets and doorbells wake this thread again. */
+    void endBusyPoll() {
+        if (busyPollNanos == 0) {
+            return;
+        }
+        busyPollUntil = System.nanoTime() - 1;
         if (sleeping) {
+            LockSupport.unpark(thread); // work the window left for the poller is this thread's now
+        }
+    }
+
+    private boolean busyPolling() {
+        return busyPollNanos != 0 && busyPollUntil - System.nanoTime() > 0;
+    }
+
+    private void wakeForData() {
+        if (sleeping && !busyPolling()) {
             LockSupport.unpark(thread);
         }
     }
 
-    private boolean idle() {
-        return control.isEmpty() && inbox.isEmpty() && doorbells.isEmpty();
-    }
-
     private void run() {
         while (running) {
-            boolean worked = false;
-            Runnable work;
-            for (int n = 0; n < CONTROL_BATCH && (work = control.poll()) != null; n++) {
-                worked = true;
-                try {
-                    work.run();
-                } catch (RuntimeException e) {
-                    hardware.bug("control work", e);
+            if (!passOwner.compareAndSet(false, true)) {
+                // a poller runs a bounded data pass: wait for it only if there is work for this thread
+                if (control.isEmpty() && busyPolling()) {
+                    idle();
+                } else {
+                    Thread.onSpinWait();
                 }
+                continue;
             }
-            Frame frame;
-            int frames = 0;
-            while (frames < FRAME_BATCH && (frame = inbox.poll()) != null) {
-                frames++;
-                try {
-                    hardware.onFrame(frame);
-                } catch (RuntimeException e) {
-                    hardware.bug("packet processing", e);
-                }
-            }
-            if (frames > 0 || inbox.size() > 0) {
-                worked = true;
-                try {
-                    hardware.afterFrames();
-                } catch (RuntimeException e) {
-                    hardware.bug("acknowledgements", e);
-                }
-            }
-            QpContext qp;
-            for (int n = 0; n < QP_BATCH && (qp = doorbells.poll()) != null; n++) {
-                worked = true;
-                qp.scheduled.set(false);
-                try {
-                    hardware.serviceQp(qp);
-                } catch (RuntimeException e) {
-                    hardware.bug("send processing", e);
-                }
-            }
+            boolean worked;
             try {
-                hardware.flush();
-            } catch (RuntimeException e) {
-                hardware.bug("packet hand-off", e);
+                worked = controlPass();
+                if (!busyPolling()) {
+                    worked |= dataPass();
+                }
+                flush();
+            } finally {
+                passOwner.set(false);
             }
             if (!worked) {
-                sleeping = true;
-                if (idle() && running) {
-                    LockSupport.park(this);
-                }
-                sleeping = false;
+                idle();
             }
         }
         // hand over what the last pass produced, drop what is left so that frames go back to their pools
+        while (!passOwner.compareAndSet(false, true)) {
+            Thread.onSpinWait(); // a poller's pass in progress is bounded
+        }
+        flush();
+        Frame f;
+        while ((f = inbox.poll()) != null) {
+            f.release();
+        }
+    }
+
+    /** Parks until there is work for this thread; while a consumer busy-polls, only until its window ends. */
+    private void idle() {
+        sleeping = true;
+        deepSleep = true;
+        long window = busyPollUntil - System.nanoTime();
+        if (busyPollNanos != 0 && window > 0) {
+            deepSleep = false;
+            if (control.isEmpty() && running) {
+                LockSupport.parkNanos(this, window);
+            }
+        } else if (control.isEmpty() && inbox.isEmpty() && doorbells.isEmpty() && running) {
+            LockSupport.park(this);
+        }
+        deepSleep = false;
+        sleeping = false;
+    }
+
+    private boolean controlPass() {
+        boolean worked = false;
+        Runnable work;
+        for (int n = 0; n < CONTROL_BATCH && (work = control.poll()) != null; n++) {
+            worked = true;
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                hardware.bug("control work", e);
+            }
+        }
+        return worked;
+    }
+
+    private boolean dataPass() {
+        boolean worked = false;
+        Frame frame;
+        int frames = 0;
+        while (frames < FRAME_BATCH && (frame = inbox.poll()) != null) {
+            frames++;
+            try {
+                hardware.onFrame(frame);
+            } catch (RuntimeException e) {
+                hardware.bug("packet processing", e);
+            }
+        }
+        if (frames > 0 || inbox.size() > 0) {
+            worked = true;
+            try {
+                hardware.afterFrames();
+            } catch (RuntimeException e) {
+                hardware.bug("acknowledgements", e);
+            }
+        }
+        QpContext qp;
+        for (int n = 0; n < QP_BATCH && (qp = doorbells.poll()) != null; n++) {
+            worked = true;
+            qp.scheduled.set(false);
+            try {
+                hardware.serviceQp(qp);
+            } catch (RuntimeException e) {
+                hardware.bug("send processing", e);
+            }
+        }
+        return worked;
+    }
+
+    private void flush() {
         try {
             hardware.flush();
         } catch (RuntimeException e) {
             hardware.bug("packet hand-off", e);
-        }
-        Frame f;
-        while ((f = inbox.poll()) != null) {
-            f.release();
         }
     }
 }

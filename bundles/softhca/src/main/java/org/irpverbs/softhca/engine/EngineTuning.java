@@ -20,11 +20,20 @@ package org.irpverbs.softhca.engine;
  *                            fairness (default 64)
  * @param inboxFrames         packets an HCA queues from the fabric before it drops (there is no
  *                            link-level flow control; default 8192)
+ * @param busyPollMicros      how long a consumer that polled an empty CQ counts as busy-polling the
+ *                            HCA: meanwhile it runs the engine's packet and doorbell work itself and
+ *                            the engine thread leaves that work to it (Linux's busy_poll with
+ *                            SO_PREFER_BUSY_POLL; see EngineThread). Also the longest that work waits
+ *                            if the poller stops polling. 0 turns busy polling off (default 100;
+ *                            0..1000000)
  *
  * <p>Thread-safe: immutable.
  */
 public record EngineTuning(double timerScale, int rcWindowPackets, int ackRequestInterval, int sendBurstPackets,
-        int inboxFrames) {
+        int inboxFrames, int busyPollMicros) {
+    /** The longest busy-poll window: a poller that stops leaves its work at most this long. */
+    public static final int MAX_BUSY_POLL_MICROS = 1_000_000;
+    static final int DEFAULT_BUSY_POLL_MICROS = 100;
 
     /**
      * @throws IllegalArgumentException naming the field out of range
@@ -45,15 +54,31 @@ public record EngineTuning(double timerScale, int rcWindowPackets, int ackReques
         if (inboxFrames < 16) {
             throw new IllegalArgumentException("inboxFrames must be at least 16, was " + inboxFrames);
         }
+        if (busyPollMicros < 0 || busyPollMicros > MAX_BUSY_POLL_MICROS) {
+            throw new IllegalArgumentException(
+                    "busyPollMicros must be 0.." + MAX_BUSY_POLL_MICROS + ", was " + busyPollMicros);
+        }
+    }
+
+    /** The tuning of version 1.0 of this package: busy polling at its default. */
+    public EngineTuning(double timerScale, int rcWindowPackets, int ackRequestInterval, int sendBurstPackets,
+            int inboxFrames) {
+        this(timerScale, rcWindowPackets, ackRequestInterval, sendBurstPackets, inboxFrames, DEFAULT_BUSY_POLL_MICROS);
     }
 
     public static EngineTuning defaults() {
-        return new EngineTuning(1.0 / 16, 1024, 16, 64, 8192);
+        return new EngineTuning(1.0 / 16, 1024, 16, 64, 8192, DEFAULT_BUSY_POLL_MICROS);
+    }
+
+    /** The same tuning with another busy-poll window (0: off). */
+    public EngineTuning withBusyPollMicros(int micros) {
+        return new EngineTuning(timerScale, rcWindowPackets, ackRequestInterval, sendBurstPackets, inboxFrames, micros);
     }
 
     /** The same tuning with another timer scale. */
     public EngineTuning withTimerScale(double scale) {
-        return new EngineTuning(scale, rcWindowPackets, ackRequestInterval, sendBurstPackets, inboxFrames);
+        return new EngineTuning(scale, rcWindowPackets, ackRequestInterval, sendBurstPackets, inboxFrames,
+                busyPollMicros);
     }
 
     /** Scaled nanoseconds for a real duration, at least 1 µs. */

@@ -70,7 +70,8 @@ import org.irpverbs.verbs.WrOpcode;
  * <p>P_Key: every packet's BTH P_Key must match the receiving QP's P_Key table entry (IBA
  * 10.9.3), else it is dropped and counted.
  *
- * <p>Not thread-safe: engine thread only. Allocation per packet: none (frames are pooled, headers
+ * <p>Not thread-safe: one engine pass at a time, on the engine thread or a busy-polling consumer
+ * (EngineThread serializes the passes). Allocation per packet: none (frames are pooled, headers
  * written in place, the ICRC computed with {@link java.util.zip.CRC32}).
  */
 final class Transport {
@@ -543,8 +544,8 @@ final class Transport {
 
     /**
      * Queues a finished frame standing for {@code packets} packets for its port; {@link #flush}
-     * hands the queue to the fabric. Transport runs on the engine thread only, so the queue is the
-     * engine's.
+     * hands the queue to the fabric. Transport runs one engine pass at a time, so the queue is the
+     * pass's.
      */
     private void handOff(FabricPort fp, Frame f, int packets) {
         hca.packetsSent.addAndGet(packets);
@@ -557,8 +558,8 @@ final class Transport {
     }
 
     /**
-     * Packets the engine produced in the current pass of its loop, in order, with their ports
-     * (engine thread only). Handing them over together lets the fabric deliver a run to one
+     * Packets the engine produced in the current pass, in order, with their ports (one pass at a
+     * time). Handing them over together lets the fabric deliver a run to one
      * receiver with one queue operation and one wake-up, where a real HCA's DMA engine would post a
      * batch of descriptors with one doorbell.
      */

@@ -18,11 +18,13 @@ package org.irpverbs.softhca.engine;
  * @param udNoReceiveDrops    UD packets dropped for want of a receive WQE
  * @param remoteAccessErrors  requests a responder refused with NAK remote access error
  * @param cqOverruns          completions lost because a CQ was full
+ * @param busyPollPasses      engine passes (packets, doorbells) run by consumers that polled an
+ *                            empty CQ instead of by the engine thread (EngineTuning#busyPollMicros)
  *
  * <p>Thread-safe: an immutable snapshot.
  */
 public record TransportStatistics(long retransmitTimeouts, long sequenceNaksSent, long sequenceNaksReceived,
         long rnrNaksSent, long rnrNaksReceived, long duplicatesReceived, long pkeyViolations, long qkeyViolations,
         long malformedPackets, long inboxDrops, long noQpDrops, long udNoReceiveDrops, long remoteAccessErrors,
-        long cqOverruns) {
+        long cqOverruns, long busyPollPasses) {
 }

@@ -6,11 +6,13 @@
  *
  * <p>Execution model (design.md section 4): each HCA has one engine thread, its "hardware", fed by
  * lock-free queues (doorbells, packets from the fabric, command executions, timer expiries); it
- * parks when idle. Firmware latency and transport timers are {@code IoManager} timers, never
+ * parks when idle. A consumer busy-polling an empty CQ may run the engine's packet and doorbell
+ * work in its own thread meanwhile, one pass at a time with the engine ({@code EngineThread}:
+ * NAPI-style busy polling). Firmware latency and transport timers are {@code IoManager} timers, never
  * sleeping threads. Everything the hardware tells the driver — command completions, CQ events,
  * asynchronous events — goes through one ordered event queue drained by DPCs at DISPATCH.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.irpverbs.softhca.engine;
 

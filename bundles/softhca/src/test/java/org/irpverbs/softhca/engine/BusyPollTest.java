@@ -1,0 +1,148 @@
+package org.irpverbs.softhca.engine;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertSame;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+import org.irpverbs.irp.NtStatus;
+import org.irpverbs.verbs.ReceiveWorkRequest;
+import org.irpverbs.verbs.SendFlags;
+import org.irpverbs.verbs.SendWorkRequest;
+import org.irpverbs.verbs.WcStatus;
+import org.irpverbs.verbs.WorkCompletion;
+import org.irpverbs.verbs.WrOpcode;
+import org.junit.Test;
+
+/**
+ * Busy polling ({@link EngineTuning#busyPollMicros()}, EngineThread): a consumer that polls an
+ * empty CQ runs the engine's packet and doorbell work itself; while its window lasts the engine
+ * thread leaves that work to it; work a poller leaves behind waits at most the window; arming the
+ * CQ hands the work back at once. A SEND from a (Tavor) to b (mem-free) over RC.
+ */
+public class BusyPollTest extends EngineTestBase {
+    static final int CQ = 1;
+    static final int QA = 0x40;
+    static final int QB = 0x41;
+
+    private int busyPollMicros = EngineTuning.DEFAULT_BUSY_POLL_MICROS;
+    private TestHca a;
+    private TestHca b;
+    private TestHca.Region aBuf;
+    private TestHca.Region bBuf;
+
+    @Override
+    protected EngineTuning tuning() {
+        return EngineTuning.defaults().withBusyPollMicros(busyPollMicros);
+    }
+
+    private void connect(int windowMicros) {
+        busyPollMicros = windowMicros;
+        a = tavor("a", 1);
+        b = memFree("b", 2);
+        a.cq(CQ, 64);
+        b.cq(CQ, 64);
+        aBuf = a.region(4096, TestHca.ALL);
+        bBuf = b.region(4096, TestHca.ALL);
+        a.rcQp(QA, CQ, TestHca.ALL, 16, false);
+        b.rcQp(QB, CQ, TestHca.ALL, 16, false);
+        a.connect(QA, b, QB, TestHca.RcOptions.defaults());
+        ReceiveWorkRequest r = new ReceiveWorkRequest();
+        r.wrId = 9;
+        r.sgl.add(bBuf.va(), 64, bBuf.lkey());
+        assertEquals(NtStatus.SUCCESS, b.hw.dataPath().postReceive(QB, r));
+    }
+
+    private void sendToB() {
+        aBuf.memory().put(0, (byte) 0x5A);
+        SendWorkRequest s = new SendWorkRequest();
+        s.wrId = 3;
+        s.opcode = WrOpcode.SEND;
+        s.flags = SendFlags.SIGNALED;
+        s.sgl.add(aBuf.va(), 64, aBuf.lkey());
+        assertEquals(NtStatus.SUCCESS, a.hw.dataPath().postSend(QA, s, 0));
+    }
+
+    /** One poll of a's empty CQ: it opens a's busy-poll window. */
+    private void pollOnceEmpty() {
+        assertEquals(0, a.hw.dataPath().pollCq(CQ, new WorkCompletion[4], 4));
+    }
+
+    @Test
+    public void aPollerThatFindsItsCqEmptyRunsThePacketWorkItself() {
+        connect(EngineTuning.DEFAULT_BUSY_POLL_MICROS);
+        sendToB();
+        WorkCompletion[] out = new WorkCompletion[4];
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int n = 0;
+        while (n == 0 && System.nanoTime() < deadline) {
+            n = a.hw.dataPath().pollCq(CQ, out, 4); // spins: a busy poller
+        }
+        assertEquals("the SEND completed", 1, n);
+        assertSame(WcStatus.SUCCESS, out[0].status);
+        assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
+        assertEquals((byte) 0x5A, bBuf.memory().get(0));
+        assertTrue("polls of the empty CQ ran engine passes",
+                a.hw.transportStatistics().busyPollPasses() > 0);
+    }
+
+    @Test
+    public void withBusyPollingOffNoPollRunsAPass() {
+        connect(0);
+        sendToB();
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+        assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
+        assertEquals(0, a.hw.transportStatistics().busyPollPasses());
+        assertEquals(0, b.hw.transportStatistics().busyPollPasses());
+    }
+
+    /**
+     * The poller polls once and never again: the SEND it posted next is left to it while the
+     * window lasts (300 ms), then the engine thread sends it. Only b's CQ is polled after that,
+     * which runs b's engine, not a's.
+     */
+    @Test
+    public void workAPollerLeavesBehindWaitsForItsWindowAndNoLonger() {
+        connect(300_000);
+        pollOnceEmpty();
+        long posted = System.nanoTime();
+        sendToB();
+        WorkCompletion got = one(b.poll(CQ, 1, 5_000));
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
+        assertSame(WcStatus.SUCCESS, got.status);
+        assertTrue("the engine thread left the doorbell to the poller while its window lasted; waited "
+                + waitedMillis + " ms", waitedMillis >= 100);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+    }
+
+    /**
+     * A consumer that arms its CQ waits for the event instead of polling: the engine thread must
+     * take the work back at once, not when the 1 s window would have ended.
+     */
+    @Test
+    public void armingTheCqHandsTheWorkBackAtOnce() {
+        connect(1_000_000);
+        pollOnceEmpty();
+        long posted = System.nanoTime();
+        sendToB();
+        assertTrue(a.hw.dataPath().armCq(CQ, false));
+        assertTrue("a completion event", TestHca.await(() -> a.completionEvents.contains(CQ), 5_000));
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
+        assertTrue("the event came " + waitedMillis + " ms after the post, within the window", waitedMillis < 500);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+    }
+
+    @Test
+    public void aBusyPollWindowOutsideItsRangeIsRefusedByName() {
+        EngineTuning d = EngineTuning.defaults();
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> d.withBusyPollMicros(-1));
+        assertEquals("busyPollMicros must be 0..1000000, was -1", negative.getMessage());
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> d.withBusyPollMicros(EngineTuning.MAX_BUSY_POLL_MICROS + 1));
+        assertEquals("busyPollMicros must be 0..1000000, was 1000001", huge.getMessage());
+        assertEquals(0, d.withBusyPollMicros(0).busyPollMicros());
+        assertEquals(EngineTuning.MAX_BUSY_POLL_MICROS,
+                d.withBusyPollMicros(EngineTuning.MAX_BUSY_POLL_MICROS).busyPollMicros());
+    }
+}
