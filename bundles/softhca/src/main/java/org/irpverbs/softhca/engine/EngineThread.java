@@ -1,5 +1,6 @@
 package org.irpverbs.softhca.engine;
 
+import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -24,7 +25,9 @@ import org.irpverbs.softhca.fabric.FrameQueue;
  * {@link EngineTuning#busyPollMicros()} µs, packets and doorbells do not wake this thread, and
  * this thread leaves them to the poller; its idle park then lasts only until that window ends, so
  * work a poller leaves behind waits at most one window. Arming a CQ ends the window
- * ({@link #endBusyPoll}): a consumer about to wait for an event does not poll again. On a machine
+ * ({@link #endBusyPoll}): a consumer about to wait for an event does not poll again. So does the
+ * poller's thread busy-polling another HCA, after one last pass here for what it posted: it has
+ * moved on. On a machine
  * with fewer cores than busy threads this turns the requester's engine, which would compete with
  * the poller for a core, into work the poller does between polls (docs/BENCHMARKS-HCA.md (b)).
  *
@@ -60,6 +63,13 @@ final class EngineThread {
         void bug(String what, RuntimeException e);
     }
 
+    /**
+     * The engine each consumer thread busy-polled last, weakly, so that a poller does not keep a
+     * closed HCA alive; each engine hands out its one reference, so switching allocates nothing.
+     */
+    private static final ThreadLocal<WeakReference<EngineThread>> LAST_POLLED = new ThreadLocal<>();
+
+    private final WeakReference<EngineThread> self = new WeakReference<>(this);
     private final Hardware hardware;
     private final Thread thread;
     private final long busyPollNanos;
@@ -140,10 +150,37 @@ final class EngineThread {
         if (busyPollNanos == 0 || !running) {
             return false;
         }
+        WeakReference<EngineThread> last = LAST_POLLED.get();
+        EngineThread previous = null;
+        if (last != self) {
+            previous = last == null ? null : last.get();
+            LAST_POLLED.set(self);
+        }
         busyPollUntil = System.nanoTime() + busyPollNanos;
         if (deepSleep) {
             LockSupport.unpark(thread); // it parked without a deadline: it must learn of the window
         }
+        if (previous != null) {
+            // this thread moves on from another HCA (a ping-pong polls each side in turn). Its last
+            // pass there runs after this window opened, so what it sends here is left to this poller
+            previous.leaveBusyPoll();
+        }
+        return runDataPass();
+    }
+
+    /**
+     * The consumer that busy-polled this HCA moved on to another: runs one last data pass for what
+     * it posted here (unless a pass is running), then ends the window, so that nothing waits it out.
+     */
+    private void leaveBusyPoll() {
+        if (running) {
+            runDataPass();
+        }
+        endBusyPoll();
+    }
+
+    /** Runs a data pass on the calling thread unless another is running one; true if it ran. */
+    private boolean runDataPass() {
         if (!passOwner.compareAndSet(false, true)) {
             return false;
         }

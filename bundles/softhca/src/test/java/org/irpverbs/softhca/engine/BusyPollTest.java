@@ -19,7 +19,7 @@ import org.junit.Test;
  * Busy polling ({@link EngineTuning#busyPollMicros()}, EngineThread): a consumer that polls an
  * empty CQ runs the engine's packet and doorbell work itself; while its window lasts the engine
  * thread leaves that work to it; work a poller leaves behind waits at most the window; arming the
- * CQ hands the work back at once. A SEND from a (Tavor) to b (mem-free) over RC.
+ * CQ, or the thread busy-polling another HCA, hands the work back at once. A SEND from a (Tavor) to b (mem-free) over RC.
  */
 public class BusyPollTest extends EngineTestBase {
     static final int CQ = 1;
@@ -99,8 +99,8 @@ public class BusyPollTest extends EngineTestBase {
 
     /**
      * The poller polls once and never again: the SEND it posted next is left to it while the
-     * window lasts (300 ms), then the engine thread sends it. Only b's CQ is polled after that,
-     * which runs b's engine, not a's.
+     * window lasts (300 ms), then the engine thread sends it. The packet's arrival is watched on
+     * b's port counters, which polls no CQ.
      */
     @Test
     public void workAPollerLeavesBehindWaitsForItsWindowAndNoLonger() {
@@ -108,11 +108,29 @@ public class BusyPollTest extends EngineTestBase {
         pollOnceEmpty();
         long posted = System.nanoTime();
         sendToB();
+        assertTrue("the SEND left a", TestHca.await(() -> b.hw.fabricPort(1).counters().portRcvPkts() > 0, 5_000));
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
+        assertTrue("the engine thread left the doorbell to the poller while its window lasted; waited "
+                + waitedMillis + " ms", waitedMillis >= 100);
+        assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
+        assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
+    }
+
+    /**
+     * A thread that busy-polled a and then polls b's CQ (as a ping-pong polls each side in turn)
+     * has moved on: a's engine thread takes its work back at once instead of after the 1 s window.
+     */
+    @Test
+    public void aPollerThatMovesOnToAnotherHcaHandsTheWorkBack() {
+        connect(1_000_000);
+        pollOnceEmpty();
+        long posted = System.nanoTime();
+        sendToB();
         WorkCompletion got = one(b.poll(CQ, 1, 5_000));
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
         assertSame(WcStatus.SUCCESS, got.status);
-        assertTrue("the engine thread left the doorbell to the poller while its window lasted; waited "
-                + waitedMillis + " ms", waitedMillis >= 100);
+        assertEquals((byte) 0x5A, bBuf.memory().get(0));
+        assertTrue("received " + waitedMillis + " ms after the post, within a's window", waitedMillis < 500);
         assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
     }
 
