@@ -36,7 +36,11 @@ public interface DataPath {
     /** Posts a receive WQE; statuses as for {@link #postSend}. */
     int postReceive(int qpn, ReceiveWorkRequest wr);
 
-    /** Moves up to {@code max} CQEs into {@code out}; -1 for an unknown CQ. */
+    /**
+     * Moves up to {@code max} CQEs into {@code out}; -1 for an unknown CQ. A poll that finds an
+     * unarmed CQ empty may run one bounded pass of the HCA's packet and doorbell work in the
+     * calling thread before it looks again (busy polling; it never waits, at any level).
+     */
     int pollCq(int cqn, WorkCompletion[] out, int max);
 
     /** Arms the CQ: its next completion (next solicited one if so asked) raises a completion event. */

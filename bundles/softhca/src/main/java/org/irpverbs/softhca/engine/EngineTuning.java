@@ -34,6 +34,8 @@ public record EngineTuning(double timerScale, int rcWindowPackets, int ackReques
     /** The longest busy-poll window: a poller that stops leaves its work at most this long. */
     public static final int MAX_BUSY_POLL_MICROS = 1_000_000;
     static final int DEFAULT_BUSY_POLL_MICROS = 100;
+    /** The system property that sets the busy-poll window of {@link #defaults()}. */
+    public static final String BUSY_POLL_PROPERTY = "irpverbs.busyPollMicros";
 
     /**
      * @throws IllegalArgumentException naming the field out of range
@@ -66,8 +68,37 @@ public record EngineTuning(double timerScale, int rcWindowPackets, int ackReques
         this(timerScale, rcWindowPackets, ackRequestInterval, sendBurstPackets, inboxFrames, DEFAULT_BUSY_POLL_MICROS);
     }
 
+    /**
+     * The defaults, with the busy-poll window from the system property {@value #BUSY_POLL_PROPERTY}
+     * if set (as Linux's {@code net.core.busy_poll} sysctl sets it for a whole host).
+     *
+     * @throws IllegalArgumentException naming the property, if it is set to something else than
+     *         0..{@value #MAX_BUSY_POLL_MICROS}
+     */
     public static EngineTuning defaults() {
-        return new EngineTuning(1.0 / 16, 1024, 16, 64, 8192, DEFAULT_BUSY_POLL_MICROS);
+        return new EngineTuning(1.0 / 16, 1024, 16, 64, 8192, busyPollMicros(System.getProperty(BUSY_POLL_PROPERTY)));
+    }
+
+    /**
+     * The busy-poll window a value of {@value #BUSY_POLL_PROPERTY} gives: the default for none.
+     *
+     * @throws IllegalArgumentException naming the property and what it accepts
+     */
+    static int busyPollMicros(String property) {
+        if (property == null || property.isBlank()) {
+            return DEFAULT_BUSY_POLL_MICROS;
+        }
+        int micros;
+        try {
+            micros = Integer.parseInt(property.trim());
+        } catch (NumberFormatException e) {
+            micros = -1;
+        }
+        if (micros < 0 || micros > MAX_BUSY_POLL_MICROS) {
+            throw new IllegalArgumentException(BUSY_POLL_PROPERTY + " must be a number of microseconds 0.."
+                    + MAX_BUSY_POLL_MICROS + " (0: no busy polling), was '" + property + "'");
+        }
+        return micros;
     }
 
     /** The same tuning with another busy-poll window (0: off). */

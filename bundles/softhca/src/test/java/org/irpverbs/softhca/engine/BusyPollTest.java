@@ -152,6 +152,20 @@ public class BusyPollTest extends EngineTestBase {
     }
 
     @Test
+    public void theSystemPropertySetsTheDefaultWindowAndABadValueIsNamed() {
+        assertEquals(EngineTuning.DEFAULT_BUSY_POLL_MICROS, EngineTuning.busyPollMicros(null));
+        assertEquals(EngineTuning.DEFAULT_BUSY_POLL_MICROS, EngineTuning.busyPollMicros(" "));
+        assertEquals(0, EngineTuning.busyPollMicros("0"));
+        assertEquals(250, EngineTuning.busyPollMicros(" 250 "));
+        for (String bad : new String[] {"-1", "1000001", "50us", "1e3", "99999999999"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> EngineTuning.busyPollMicros(bad));
+            assertEquals("irpverbs.busyPollMicros must be a number of microseconds 0..1000000 (0: no busy polling), was '"
+                    + bad + "'", e.getMessage());
+        }
+    }
+
+    @Test
     public void aBusyPollWindowOutsideItsRangeIsRefusedByName() {
         EngineTuning d = EngineTuning.defaults();
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> d.withBusyPollMicros(-1));
