@@ -64,9 +64,16 @@ public class BusyPollTest extends EngineTestBase {
         assertEquals(NtStatus.SUCCESS, a.hw.dataPath().postSend(QA, s, 0));
     }
 
-    /** One poll of a's empty CQ: it opens a's busy-poll window. */
-    private void pollOnceEmpty() {
+    /** One poll of a's empty CQ, which opens a's busy-poll window, then the SEND; returns when it was posted. */
+    private long pollOnceThenSend() {
         assertEquals(0, a.hw.dataPath().pollCq(CQ, new WorkCompletion[4], 4));
+        long posted = System.nanoTime();
+        sendToB();
+        return posted;
+    }
+
+    private static long millisSince(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
     }
 
     @Test
@@ -105,11 +112,9 @@ public class BusyPollTest extends EngineTestBase {
     @Test
     public void workAPollerLeavesBehindWaitsForItsWindowAndNoLonger() {
         connect(300_000);
-        pollOnceEmpty();
-        long posted = System.nanoTime();
-        sendToB();
+        long posted = pollOnceThenSend();
         assertTrue("the SEND left a", TestHca.await(() -> b.hw.fabricPort(1).counters().portRcvPkts() > 0, 5_000));
-        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
+        long waitedMillis = millisSince(posted);
         assertTrue("the engine thread left the doorbell to the poller while its window lasted; waited "
                 + waitedMillis + " ms", waitedMillis >= 100);
         assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
@@ -123,11 +128,9 @@ public class BusyPollTest extends EngineTestBase {
     @Test
     public void aPollerThatMovesOnToAnotherHcaHandsTheWorkBack() {
         connect(1_000_000);
-        pollOnceEmpty();
-        long posted = System.nanoTime();
-        sendToB();
+        long posted = pollOnceThenSend();
         WorkCompletion got = one(b.poll(CQ, 1, 5_000));
-        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
+        long waitedMillis = millisSince(posted);
         assertSame(WcStatus.SUCCESS, got.status);
         assertEquals((byte) 0x5A, bBuf.memory().get(0));
         assertTrue("received " + waitedMillis + " ms after the post, within a's window", waitedMillis < 500);
@@ -141,12 +144,10 @@ public class BusyPollTest extends EngineTestBase {
     @Test
     public void armingTheCqHandsTheWorkBackAtOnce() {
         connect(1_000_000);
-        pollOnceEmpty();
-        long posted = System.nanoTime();
-        sendToB();
+        long posted = pollOnceThenSend();
         assertTrue(a.hw.dataPath().armCq(CQ, false));
         assertTrue("a completion event", TestHca.await(() -> a.completionEvents.contains(CQ), 5_000));
-        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - posted);
+        long waitedMillis = millisSince(posted);
         assertTrue("the event came " + waitedMillis + " ms after the post, within the window", waitedMillis < 500);
         assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
     }
