@@ -2,8 +2,8 @@ package org.irpverbs.softhca.engine;
 
 import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import org.irpverbs.irp.SpinLock;
 import org.irpverbs.softhca.fabric.Frame;
 import org.irpverbs.softhca.fabric.FrameQueue;
 
@@ -31,10 +31,10 @@ import org.irpverbs.softhca.fabric.FrameQueue;
  * with fewer cores than busy threads this turns the requester's engine, which would compete with
  * the poller for a core, into work the poller does between polls (docs/BENCHMARKS-HCA.md (b)).
  *
- * <p>Whoever runs a pass owns it ({@link #passOwner}): passes never overlap, so the engine state
- * (transport, per-pass hand-off buffers) stays single-threaded, and taking or releasing the
- * ownership orders one pass's writes before the next pass's reads. A poller that finds the pass
- * taken returns at once: busy polling never waits.
+ * <p>Whoever runs a pass holds {@link #pass}: passes never overlap, so the engine state
+ * (transport, per-pass hand-off buffers) stays single-threaded, and taking or releasing the lock
+ * orders one pass's writes before the next pass's reads. A poller only tries the lock and returns
+ * at once if the pass is taken: busy polling never waits.
  *
  * <p>Thread-safe: the submit methods and {@link #busyPoll} may be called from any thread at any
  * level.
@@ -77,7 +77,7 @@ final class EngineThread {
     private final FrameQueue inbox = new FrameQueue();
     private final ConcurrentLinkedQueue<QpContext> doorbells = new ConcurrentLinkedQueue<>();
     /** Held by whoever runs a pass: this thread or a busy-polling consumer. */
-    private final AtomicBoolean passOwner = new AtomicBoolean();
+    private final SpinLock pass = new SpinLock();
     private volatile boolean sleeping;
     /** Set while this thread decides on, and then takes, a park without a deadline. */
     private volatile boolean deepSleep;
@@ -102,10 +102,6 @@ final class EngineThread {
     void stop() {
         running = false;
         LockSupport.unpark(thread);
-    }
-
-    boolean isEngineThread() {
-        return Thread.currentThread() == thread;
     }
 
     /** Runs {@code work} on the engine thread, in order with other control work. */
@@ -181,14 +177,14 @@ final class EngineThread {
 
     /** Runs a data pass on the calling thread unless another is running one; true if it ran. */
     private boolean runDataPass() {
-        if (!passOwner.compareAndSet(false, true)) {
+        if (!pass.tryLock()) {
             return false;
         }
         try {
             dataPass();
             flush();
         } finally {
-            passOwner.set(false);
+            pass.unlock();
         }
         return true;
     }
@@ -216,7 +212,7 @@ final class EngineThread {
 
     private void run() {
         while (running) {
-            if (!passOwner.compareAndSet(false, true)) {
+            if (!pass.tryLock()) {
                 // a poller runs a bounded data pass: wait for it only if there is work for this thread
                 if (control.isEmpty() && busyPolling()) {
                     idle();
@@ -233,16 +229,15 @@ final class EngineThread {
                 }
                 flush();
             } finally {
-                passOwner.set(false);
+                pass.unlock();
             }
             if (!worked) {
                 idle();
             }
         }
-        // hand over what the last pass produced, drop what is left so that frames go back to their pools
-        while (!passOwner.compareAndSet(false, true)) {
-            Thread.onSpinWait(); // a poller's pass in progress is bounded
-        }
+        // hand over what the last pass produced, drop what is left so that frames go back to their pools;
+        // the lock stays held, so no poller runs a pass on a stopped engine
+        pass.lock(); // a poller's pass in progress is bounded
         flush();
         Frame f;
         while ((f = inbox.poll()) != null) {
