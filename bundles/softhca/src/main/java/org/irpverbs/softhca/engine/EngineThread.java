@@ -2,6 +2,7 @@ package org.irpverbs.softhca.engine;
 
 import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.irpverbs.irp.SpinLock;
 import org.irpverbs.softhca.fabric.Frame;
@@ -78,6 +79,12 @@ final class EngineThread {
     private final ConcurrentLinkedQueue<QpContext> doorbells = new ConcurrentLinkedQueue<>();
     /** Held by whoever runs a pass: this thread or a busy-polling consumer. */
     private final SpinLock pass = new SpinLock();
+    /**
+     * Passes busy-polling consumers ran. Written only under {@link #pass}, so an opaque
+     * read-increment-write (a plain store on x86) counts each without an atomic instruction per
+     * poll.
+     */
+    private final AtomicLong busyPollPasses = new AtomicLong();
     private volatile boolean sleeping;
     /** Set while this thread decides on, and then takes, a park without a deadline. */
     private volatile boolean deepSleep;
@@ -175,12 +182,13 @@ final class EngineThread {
         endBusyPoll();
     }
 
-    /** Runs a data pass on the calling thread unless another is running one; true if it ran. */
+    /** Runs a data pass on the calling (consumer's) thread unless another is running one; true if it ran. */
     private boolean runDataPass() {
         if (!pass.tryLock()) {
             return false;
         }
         try {
+            busyPollPasses.setOpaque(busyPollPasses.getOpaque() + 1);
             dataPass();
             flush();
         } finally {
@@ -198,6 +206,11 @@ final class EngineThread {
         if (sleeping) {
             LockSupport.unpark(thread); // work the window left for the poller is this thread's now
         }
+    }
+
+    /** Engine passes busy-polling consumers have run so far. */
+    long busyPollPasses() {
+        return busyPollPasses.getOpaque();
     }
 
     private boolean busyPolling() {

@@ -117,7 +117,7 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
     enum Counter {
         RETRANSMIT_TIMEOUTS, SEQ_NAKS_SENT, SEQ_NAKS_RECEIVED, RNR_NAKS_SENT, RNR_NAKS_RECEIVED, DUPLICATES,
         PKEY_VIOLATIONS, QKEY_VIOLATIONS, MALFORMED, INBOX_DROPS, NO_QP_DROPS, UD_NO_RECEIVE, REMOTE_ACCESS_ERRORS,
-        CQ_OVERRUNS, BUSY_POLL_PASSES
+        CQ_OVERRUNS
     }
 
     SoftHca(HcaConfig config, Fabric fabric, IoManager io, EngineTuning tuning) {
@@ -235,7 +235,7 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
     public TransportStatistics transportStatistics() {
         AtomicLongArray c = transportCounters;
         return new TransportStatistics(c.get(0), c.get(1), c.get(2), c.get(3), c.get(4), c.get(5), c.get(6), c.get(7),
-                c.get(8), c.get(9), c.get(10), c.get(11), c.get(12), c.get(13), c.get(14));
+                c.get(8), c.get(9), c.get(10), c.get(11), c.get(12), c.get(13), engine.busyPollPasses());
     }
 
     /**
@@ -674,7 +674,6 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
             }
             int n = cq.poll(out, max);
             if (n == 0 && max > 0 && cq.armed.get() == CqContext.DISARMED && engine.busyPoll()) {
-                count(Counter.BUSY_POLL_PASSES);
                 n = cq.poll(out, max); // the pass this poll ran may have written CQEs
             }
             return n;

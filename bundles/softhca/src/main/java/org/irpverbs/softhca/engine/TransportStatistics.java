@@ -18,8 +18,8 @@ package org.irpverbs.softhca.engine;
  * @param udNoReceiveDrops    UD packets dropped for want of a receive WQE
  * @param remoteAccessErrors  requests a responder refused with NAK remote access error
  * @param cqOverruns          completions lost because a CQ was full
- * @param busyPollPasses      engine passes (packets, doorbells) run by consumers that polled an
- *                            empty CQ instead of by the engine thread (EngineTuning#busyPollMicros)
+ * @param busyPollPasses      engine passes (packets, doorbells) run by busy-polling consumers
+ *                            instead of by the engine thread (EngineTuning#busyPollMicros)
  *
  * <p>Thread-safe: an immutable snapshot.
  */
