@@ -5,7 +5,10 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.irp.ExecutionLevel;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.verbs.ReceiveWorkRequest;
 import org.irpverbs.verbs.SendFlags;
@@ -48,6 +51,10 @@ public class BusyPollTest extends EngineTestBase {
         a.rcQp(QA, CQ, TestHca.ALL, 16, false);
         b.rcQp(QB, CQ, TestHca.ALL, 16, false);
         a.connect(QA, b, QB, TestHca.RcOptions.defaults());
+        postReceiveAtB();
+    }
+
+    private void postReceiveAtB() {
         ReceiveWorkRequest r = new ReceiveWorkRequest();
         r.wrId = 9;
         r.sgl.add(bBuf.va(), 64, bBuf.lkey());
@@ -80,18 +87,55 @@ public class BusyPollTest extends EngineTestBase {
     public void aPollerThatFindsItsCqEmptyRunsThePacketWorkItself() {
         connect(EngineTuning.DEFAULT_BUSY_POLL_MICROS);
         sendToB();
-        WorkCompletion[] out = new WorkCompletion[4];
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int n = 0;
-        while (n == 0 && System.nanoTime() < deadline) {
-            n = a.hw.dataPath().pollCq(CQ, out, 4); // spins: a busy poller
-        }
-        assertEquals("the SEND completed", 1, n);
-        assertSame(WcStatus.SUCCESS, out[0].status);
+        WorkCompletion got = busyPollA(new WorkCompletion[4]);
+        assertTrue("the SEND completed", got != null);
+        assertSame(WcStatus.SUCCESS, got.status);
         assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
         assertEquals((byte) 0x5A, bBuf.memory().get(0));
         assertTrue("polls of the empty CQ ran engine passes",
                 a.hw.transportStatistics().busyPollPasses() > 0);
+    }
+
+    /**
+     * A DPC (DISPATCH, where nothing may wait) that posts and spins on the CQ runs the passes itself; the
+     * blocking detector, failing on any wait or contended lock (EngineTestBase), watches them.
+     */
+    @Test
+    public void aDpcThatBusyPollsRunsThePassesWithoutBlocking() throws Exception {
+        connect(EngineTuning.DEFAULT_BUSY_POLL_MICROS);
+        // one round on this thread first, so that the DPC's span loads no class: the detector
+        // excuses a span in which the JVM loaded classes, and would excuse a real wait with it
+        sendToB();
+        assertSame(WcStatus.SUCCESS, busyPollA(new WorkCompletion[4]).status);
+        assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
+        postReceiveAtB();
+        long excusedBefore = BlockingDetector.classLoadingWaits();
+        CompletableFuture<WorkCompletion> polled = new CompletableFuture<>();
+        CompletableFuture<ExecutionLevel> level = new CompletableFuture<>();
+        io.queueDpc(() -> {
+            level.complete(ExecutionLevel.current());
+            WorkCompletion[] out = new WorkCompletion[4];
+            a.hw.dataPath().pollCq(CQ, out, 4); // opens the window: the SEND is left to this DPC
+            sendToB();
+            polled.complete(busyPollA(out));
+        });
+        assertSame(ExecutionLevel.DISPATCH, level.get(10, TimeUnit.SECONDS));
+        WorkCompletion got = polled.get(20, TimeUnit.SECONDS);
+        assertTrue("the DPC polled the SEND's completion", got != null);
+        assertSame(WcStatus.SUCCESS, got.status);
+        assertTrue("the DPC's polls ran engine passes", a.hw.transportStatistics().busyPollPasses() > 0);
+        assertEquals("no span was excused for class loading", excusedBefore, BlockingDetector.classLoadingWaits());
+    }
+
+    /** Spins on a's CQ (at most 10 s); the first completion, or null. */
+    private WorkCompletion busyPollA(WorkCompletion[] out) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (a.hw.dataPath().pollCq(CQ, out, 4) > 0) {
+                return new WorkCompletion().copyFrom(out[0]);
+            }
+        }
+        return null;
     }
 
     @Test
