@@ -10,8 +10,9 @@ import org.irpverbs.verbs.WorkCompletion;
  * A completion queue as the hardware writes it: a ring of preallocated CQEs in host memory. The
  * engine (one pass at a time: its thread or a busy-polling consumer) is the only producer and
  * writes without a lock, as the hardware does: it fills the CQE, then publishes it by advancing
- * the producer count with a release store (the CQE's ownership bit). Pollers, from any thread, take the CQ's {@link SpinLock} among themselves for
- * the few instructions a CQE copy takes, as the real driver takes the CQ's spinlock in poll_cq.
+ * the producer count with a release store (the CQE's ownership bit). Pollers, from any thread,
+ * take the CQ's {@link SpinLock} among themselves for the few instructions a CQE copy takes, as
+ * the real driver takes the CQ's spinlock in poll_cq.
  * (The producer used to take the lock too; with a poller spinning on the CQ that made the lock's
  * cache line bounce on every CQE, a quarter of the requesting engine's time at 64 KiB RDMA WRITE
  * bandwidth.)
@@ -39,7 +40,7 @@ final class CqContext {
     private volatile long consumed;
     /** Event arming: DISARMED, ARMED_NEXT or ARMED_SOLICITED; the engine disarms when it raises the event. */
     final AtomicInteger armed = new AtomicInteger(DISARMED);
-    /** QPs whose contexts point at this CQ (engine thread only). */
+    /** QPs whose contexts point at this CQ (the engine's pass only). */
     int qpRefs;
 
     CqContext(int cqn, int entries, int eqn) {
@@ -56,7 +57,7 @@ final class CqContext {
         return r;
     }
 
-    /** Writes a CQE; false if the CQ is full (an overrun: the CQE is lost). Engine thread only. */
+    /** Writes a CQE; false if the CQ is full (an overrun: the CQE is lost). The engine's pass only. */
     boolean push(long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm, int imm, int qpn,
             int sourceQp, int sourceLid, boolean grh, int vendorError) {
         WorkCompletion[] r = ring; // replaced only by resize, on this same thread

@@ -13,8 +13,9 @@ import org.irpverbs.verbs.QpType;
  *
  * <p>Threads: posting threads fill queue slots under {@link #sqLock}/{@link #rqLock} and publish
  * them by advancing the producer index (for the receive queue that index is the doorbell record
- * the engine reads); the engine thread owns everything else (transport state, attributes, the
- * consumer indexes it advances when WQEs complete). {@link #state} is written by the engine (under
+ * the engine reads); the engine owns everything else (transport state, attributes, the consumer
+ * indexes it advances when WQEs complete), one pass at a time: its thread, or a busy-polling
+ * consumer for packet and doorbell work (attributes change only in commands, on its thread). {@link #state} is written by the engine (under
  * both locks when a transition must fence out concurrent posts) and read by posters.
  */
 final class QpContext {
@@ -50,7 +51,7 @@ final class QpContext {
     /** Queued on the engine's doorbell queue (deduplicates doorbells while queued). */
     final AtomicBoolean scheduled = new AtomicBoolean();
 
-    // ---- RC requester, engine thread ----
+    // ---- RC requester, the engine's pass ----
     /** The send cursor: the WQE being (re)transmitted and the PSN of the next packet out. */
     long sendIndex;
     int nextPsn;
@@ -66,7 +67,7 @@ final class QpContext {
     /** Bumped to invalidate timers when the QP is reset or errs. */
     int timerGeneration;
 
-    // ---- RC responder, engine thread ----
+    // ---- RC responder, the engine's pass ----
     int expectedPsn;
     int msn;
     boolean sequenceNakSent;

@@ -32,7 +32,7 @@ final class SendWqe {
     int remoteQpn;
     int remoteQkey;
 
-    // ---- transport state, engine thread only ----
+    // ---- transport state, the engine's pass only ----
     boolean started;
     boolean done;
     /** Set when the WQE failed; it completes with this status in its turn. */
