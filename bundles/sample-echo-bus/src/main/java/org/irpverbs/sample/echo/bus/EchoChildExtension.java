@@ -43,8 +43,25 @@ public final class EchoChildExtension {
     private final AtomicLong delayed = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong timersWithoutRequest = new AtomicLong();
+    /** Null: the I/O manager's timers arm the latency, as in production. */
+    private volatile LatencyTimers timersForTest;
 
     EchoChildExtension() {}
+
+    /**
+     * Who fires a delayed request's latency timer. A test seam: a test that must order a cancel
+     * before the timer (or the timer before a cancel) holds the timers and fires them itself,
+     * instead of hoping the scheduler runs it within the latency.
+     */
+    interface LatencyTimers {
+        /** Arms {@code timer}, a DPC to be run at DISPATCH no earlier than {@code delayNanos} from now. */
+        void arm(long delayNanos, Runnable timer);
+    }
+
+    /** Tests only: arms latency timers through {@code timers} from now on. */
+    void armLatencyTimersWith(LatencyTimers timers) {
+        timersForTest = timers;
+    }
 
     /**
      * Creates the latency queue, which needs the device it belongs to (the framework flushes a
@@ -111,7 +128,12 @@ public final class EchoChildExtension {
             }
             return NtStatus.PENDING;
         }
-        pdo.ioManager().schedule(delayNanos, timer);
+        LatencyTimers heldByTest = timersForTest;
+        if (heldByTest == null) {
+            pdo.ioManager().schedule(delayNanos, timer);
+        } else {
+            heldByTest.arm(delayNanos, timer);
+        }
         return NtStatus.PENDING;
     }
 
