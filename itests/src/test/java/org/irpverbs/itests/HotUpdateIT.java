@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverVerifier;
@@ -30,8 +31,12 @@ import org.osgi.framework.Bundle;
 @ExamReactorStrategy(PerMethod.class)
 public class HotUpdateIT extends EchoContainerTest {
     private static final int SENDERS = 2;
-    /** Upper bound on requests per test (the senders stop earlier, once the new stack has served enough). */
-    private static final int MAX_REQUESTS = 50_000;
+    /**
+     * Upper bound on requests per test (the senders stop earlier, once the new stack has served
+     * enough). Refused requests complete at once, so during the swap the senders pace themselves
+     * (see {@link #nextTarget}) rather than use up the bound before the new stack is there.
+     */
+    private static final int MAX_REQUESTS = 200_000;
     private static final int BEFORE_UPDATE = 1000;
     private static final int AFTER_UPDATE = 300;
     private static final long DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -58,6 +63,7 @@ public class HotUpdateIT extends EchoContainerTest {
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
         AtomicLong updateDoneAt = new AtomicLong(Long.MAX_VALUE);
+        AtomicReference<DeviceObject> refusing = new AtomicReference<>();
 
         Thread[] senders = new Thread[SENDERS];
         for (int s = 0; s < SENDERS; s++) {
@@ -65,10 +71,9 @@ public class HotUpdateIT extends EchoContainerTest {
                 int id;
                 while (!stop.get() && (id = nextId.getAndIncrement()) < MAX_REQUESTS) {
                     int requestId = id;
-                    DeviceObject target = echo.current();
-                    while (target == null) {
-                        Thread.onSpinWait();
-                        target = echo.current();
+                    DeviceObject target = nextTarget(refusing);
+                    if (target == null) {
+                        return; // interrupted
                     }
                     long sentAt = System.nanoTime();
                     io.internalDeviceControl(target, EchoClient.ECHO, DELAY_NANOS, EchoClient.payload(requestId),
@@ -85,6 +90,7 @@ public class HotUpdateIT extends EchoContainerTest {
                                     }
                                 } else if (status == NtStatus.DELETE_PENDING) {
                                     refused.incrementAndGet();
+                                    refusing.set(target);
                                 } else {
                                     wrong.add("request " + requestId + " completed with " + NtStatus.name(status));
                                 }
@@ -96,14 +102,17 @@ public class HotUpdateIT extends EchoContainerTest {
             }, "sender-" + s);
             senders[s].start();
         }
-        // update while requests are in flight
-        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (nextId.get() < BEFORE_UPDATE && System.nanoTime() < waitUntil) {
+        // update while requests are in flight; each phase has its own generous bound, so a slow
+        // first phase does not shorten the time the new stack gets
+        long sendingUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (nextId.get() < BEFORE_UPDATE && System.nanoTime() < sendingUntil) {
             Thread.sleep(1);
         }
         driverBundle.update();
         updateDoneAt.set(System.nanoTime());
-        while (succeededAfterUpdate.get() < AFTER_UPDATE && nextId.get() < MAX_REQUESTS && System.nanoTime() < waitUntil) {
+        long servingUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (succeededAfterUpdate.get() < AFTER_UPDATE && nextId.get() < MAX_REQUESTS
+                && System.nanoTime() < servingUntil) {
             Thread.sleep(5);
         }
         stop.set(true);
@@ -111,7 +120,7 @@ public class HotUpdateIT extends EchoContainerTest {
             t.join(TimeUnit.SECONDS.toMillis(60));
         }
         int total = Math.min(nextId.get(), MAX_REQUESTS);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (succeeded.get() + refused.get() + wrong.size() < total && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
@@ -131,6 +140,26 @@ public class HotUpdateIT extends EchoContainerTest {
         assertEquals(Bundle.ACTIVE, driverBundle.getState());
         assertEquals("blocking at DISPATCH: " + BlockingDetector.recentViolations(), 0, BlockingDetector.violationCount());
         assertEquals("driver bugs: " + DriverVerifier.recentBugs(), 0, DriverVerifier.bugCount());
+    }
+
+    /**
+     * The echo device to send the next request to: the newest one registered, but not one that
+     * refused a request (it is being removed). Until its successor is registered the sender
+     * sleeps: spinning would take the CPU the swap needs on a small machine, and sending on would
+     * only collect refusals, which complete at once and would use up {@link #MAX_REQUESTS} before
+     * the new stack is there. Returns null if the sender was interrupted.
+     */
+    private DeviceObject nextTarget(AtomicReference<DeviceObject> refusing) {
+        DeviceObject target;
+        while ((target = echo.current()) == null || target == refusing.get()) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return target;
     }
 
     /**

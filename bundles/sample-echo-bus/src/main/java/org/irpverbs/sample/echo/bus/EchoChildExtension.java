@@ -2,6 +2,7 @@ package org.irpverbs.sample.echo.bus;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.irpverbs.irp.CancelSafeQueue;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.IoStackLocation;
@@ -42,8 +43,25 @@ public final class EchoChildExtension {
     private final AtomicLong delayed = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong timersWithoutRequest = new AtomicLong();
+    /** Null: the I/O manager's timers arm the latency, as in production. */
+    private volatile LatencyTimers timersForTest;
 
     EchoChildExtension() {}
+
+    /**
+     * Who fires a delayed request's latency timer. A test seam: a test that must order a cancel
+     * before the timer (or the timer before a cancel) holds the timers and fires them itself,
+     * instead of hoping the scheduler runs it within the latency.
+     */
+    interface LatencyTimers {
+        /** Arms {@code timer}, a DPC to be run at DISPATCH no earlier than {@code delayNanos} from now. */
+        void arm(long delayNanos, Runnable timer);
+    }
+
+    /** Tests only: arms latency timers through {@code timers} from now on. */
+    void armLatencyTimersWith(LatencyTimers timers) {
+        timersForTest = timers;
+    }
 
     /**
      * Creates the latency queue, which needs the device it belongs to (the framework flushes a
@@ -88,14 +106,13 @@ public final class EchoChildExtension {
             irp.complete(NtStatus.SUCCESS, copied);
             return NtStatus.SUCCESS;
         }
-        // A fresh token per send identifies this request to its timer: the Irp object alone
-        // could be cancelled, reused and queued here again before the old timer fires.
-        // driverContext belongs to the layer that owns the request, which is this one now.
-        Object token = new Object();
-        irp.setDriverContext(token);
+        // A fresh timer per send identifies this request: the Irp object alone could be cancelled,
+        // reused and queued here again before the old timer fires. driverContext belongs to the
+        // layer that owns the request, which is this one now.
+        LatencyTimer timer = new LatencyTimer(latencyQueue);
+        irp.setDriverContext(timer);
         delayed.incrementAndGet();
-        CancelSafeQueue queue = latencyQueue;
-        int status = queue.insert(irp);
+        int status = timer.queue.insert(irp);
         if (status != NtStatus.PENDING) {
             // already cancelled, or the device is being removed: insert completed it
             return status;
@@ -105,13 +122,18 @@ public final class EchoChildExtension {
         if (gone != NtStatus.SUCCESS) {
             // busGone() may have flushed the queue just before the insert: then this request is
             // still queued and must not wait for a timer on hardware that is gone
-            Irp mine = queue.removeFirst(r -> r.driverContext() == token);
+            Irp mine = timer.queue.removeFirst(timer);
             if (mine != null) {
                 mine.complete(gone);
             }
             return NtStatus.PENDING;
         }
-        pdo.ioManager().schedule(delayNanos, () -> latencyElapsed(queue, token));
+        LatencyTimers heldByTest = timersForTest;
+        if (heldByTest == null) {
+            pdo.ioManager().schedule(delayNanos, timer);
+        } else {
+            heldByTest.arm(delayNanos, timer);
+        }
         return NtStatus.PENDING;
     }
 
@@ -132,15 +154,40 @@ public final class EchoChildExtension {
         }
     }
 
-    /** The timer's DPC, at DISPATCH: completes the request if a cancel or a removal did not. */
-    private void latencyElapsed(CancelSafeQueue queue, Object token) {
-        Irp irp = queue.removeFirst(r -> r.driverContext() == token);
-        if (irp == null) {
-            timersWithoutRequest.incrementAndGet();
-            return;
+    /**
+     * The simulated latency of one delayed request: its identity in the queue (the request's
+     * driverContext, matched by {@link #test}) and the timer's DPC ({@link #run}), which completes
+     * the request unless a cancel or a removal did.
+     *
+     * <p>A named class, not lambdas, because both run at DISPATCH: the JVM links a lambda's call
+     * site and defines its class the first time the expression is evaluated, which for a fresh
+     * bundle revision would happen on a completion thread, and two of them doing it at once wait
+     * for each other. A named class is loaded and initialised at PASSIVE with the rest of the
+     * bundle (the framework preloads a driver's classes before it adds the driver).
+     */
+    private final class LatencyTimer implements Runnable, Predicate<Irp> {
+        final CancelSafeQueue queue;
+
+        LatencyTimer(CancelSafeQueue queue) {
+            this.queue = queue;
         }
-        int copied = echo(irp.currentLocation());
-        irp.complete(NtStatus.SUCCESS, copied);
+
+        @Override
+        public boolean test(Irp queued) {
+            return queued.driverContext() == this;
+        }
+
+        /** The timer's DPC, at DISPATCH. */
+        @Override
+        public void run() {
+            Irp irp = queue.removeFirst(this);
+            if (irp == null) {
+                timersWithoutRequest.incrementAndGet();
+                return;
+            }
+            int copied = echo(irp.currentLocation());
+            irp.complete(NtStatus.SUCCESS, copied);
+        }
     }
 
     /**

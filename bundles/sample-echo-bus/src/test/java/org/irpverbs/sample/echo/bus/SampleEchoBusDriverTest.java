@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -98,7 +99,7 @@ public class SampleEchoBusDriverTest {
         }
 
         Irp await() throws Exception {
-            return done.get(10, TimeUnit.SECONDS);
+            return done.get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -205,16 +206,37 @@ public class SampleEchoBusDriverTest {
         assertClean();
     }
 
+    /** Latency timers the test fires itself, as DPCs of the manager, when it chooses. */
+    private static final class HeldTimers implements EchoChildExtension.LatencyTimers {
+        final List<Runnable> armed = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void arm(long delayNanos, Runnable timer) {
+            armed.add(timer);
+        }
+    }
+
+    /**
+     * Was a race with the scheduler: the request's 50 ms timer was live, so a test thread
+     * descheduled for longer than that between send and cancel (a loaded two-core machine) found
+     * the echo completed and no cancel routine to call. The timer is held now, so the cancel comes
+     * first by construction and the late timer is fired afterwards.
+     */
     @Test
-    public void cancellingADelayedEchoCompletesItCancelledAndTheTimerFindsNothing() throws Exception {
+    public void cancellingADelayedEchoBeforeItsTimerFiresCompletesItCancelledAndTheLateTimerFindsNothing()
+            throws Exception {
+        EchoChildExtension ext = child().extension(EchoChildExtension.class);
+        HeldTimers timers = new HeldTimers();
+        ext.armLatencyTimersWith(timers);
         ByteBuffer out = ByteBuffer.allocate(8);
         Sent sent = send(child(), SampleEchoBusDriver.IOCTL_ECHO, DELAY, bytes("gone"), out);
+        assertEquals("one latency timer armed", 1, timers.armed.size());
         assertTrue("a cancel routine was armed", sent.irp.cancel());
         Irp done = sent.await();
         assertEquals(NtStatus.CANCELLED, done.status());
         assertEquals(0, done.information());
-        EchoChildExtension ext = child().extension(EchoChildExtension.class);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        io.queueDpc(timers.armed.get(0));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (ext.timersWithoutRequest() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(5); // the test thread is at PASSIVE
         }
@@ -223,6 +245,22 @@ public class SampleEchoBusDriverTest {
         assertEquals(0, ext.echoesServed());
         assertEquals("output untouched", 0, out.get(0));
         assertEquals(1, child().statistics().cancelled());
+        assertClean();
+    }
+
+    @Test
+    public void aHeldLatencyTimerCompletesItsEchoWhenItFires() throws Exception {
+        EchoChildExtension ext = child().extension(EchoChildExtension.class);
+        HeldTimers timers = new HeldTimers();
+        ext.armLatencyTimersWith(timers);
+        ByteBuffer out = ByteBuffer.allocate(8);
+        Sent sent = send(child(), SampleEchoBusDriver.IOCTL_ECHO, DELAY, bytes("held"), out);
+        assertFalse("nothing completes it before its timer", sent.done.isDone());
+        assertEquals(1, ext.waiting());
+        io.queueDpc(timers.armed.get(0));
+        assertEquals(NtStatus.SUCCESS, sent.await().status());
+        assertEquals("held", new String(out.array(), 0, 4, StandardCharsets.UTF_8));
+        assertEquals(0, ext.timersWithoutRequest());
         assertClean();
     }
 

@@ -64,7 +64,8 @@ public final class EchoFunctionExtension {
     public String toString() {
         String byStatus = completions.snapshot().entrySet().stream()
                 .map(e -> NtStatus.name(e.getKey()) + " " + e.getValue()).collect(Collectors.joining(", "));
+        long other = completions.otherStatuses();
         return "handles " + openHandles.get() + ", forwarded " + forwarded.get() + ", rejected " + rejected.get()
-                + (byStatus.isEmpty() ? "" : ", completed: " + byStatus);
+                + (byStatus.isEmpty() ? "" : ", completed: " + byStatus) + (other == 0 ? "" : ", other statuses " + other);
     }
 }

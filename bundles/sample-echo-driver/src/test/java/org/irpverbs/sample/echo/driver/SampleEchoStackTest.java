@@ -131,7 +131,7 @@ public class SampleEchoStackTest {
         }
 
         Irp await() throws Exception {
-            return done.get(10, TimeUnit.SECONDS);
+            return done.get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -165,7 +165,7 @@ public class SampleEchoStackTest {
 
     private void awaitInterfaceEvent(String event) throws InterruptedException {
         // the listener runs on the manager's system worker, after pnpIdle may already have resolved
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!interfaceEvents.contains(event) && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
