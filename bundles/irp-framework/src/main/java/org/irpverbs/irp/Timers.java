@@ -111,6 +111,16 @@ final class Timers {
     }
 
     Timers(DpcPool dpcs, String name, long spinNanos) {
+        this(dpcs, name, spinNanos, true);
+    }
+
+    /**
+     * @param startThread false only for tests that arm several timers before the timer thread may
+     *                    look at any of them (then {@link #start()} lets it run): the order in which
+     *                    expired timers are queued is then decided by the heap alone, not by how
+     *                    far the arming thread got before a slow scheduler let the timer thread in
+     */
+    Timers(DpcPool dpcs, String name, long spinNanos, boolean startThread) {
         if (spinNanos < 0) {
             throw new IllegalArgumentException("spin margin must not be negative: " + spinNanos);
         }
@@ -118,6 +128,13 @@ final class Timers {
         this.spinNanos = spinNanos;
         this.thread = new Thread(this::run, name + "-timer");
         thread.setDaemon(true);
+        if (startThread) {
+            thread.start();
+        }
+    }
+
+    /** Starts a timer thread constructed with {@code startThread == false}. */
+    void start() {
         thread.start();
     }
 
