@@ -97,6 +97,12 @@ public final class CommandInterface {
 
     private final AtomicInteger pumpRequests = new AtomicInteger();
     /**
+     * Occupants in the REFUSED phase (so the pump looks for them only when there are some): counted
+     * up by the refusal, down by whichever moves the occupant out of REFUSED (the pump offering it
+     * again, or its timeout or the removal taking it), each with a compare-and-set on its phase.
+     */
+    private final AtomicInteger refusedWaiting = new AtomicInteger();
+    /**
      * The gate in front of the firmware: every event after which it may have room again (an answer
      * to any command, a silent timeout period) is a new chance; a refusal closes the gate for the
      * chance it was made in. Open while {@code postChances > closedAtChance}.
@@ -295,11 +301,13 @@ public final class CommandInterface {
             timedOut.addAndGet(n);
         }
         // the refused first: they left the queue before anything still in it
-        for (int i = 0; i < MAX_SLOTS && gateOpen(); i++) {
+        for (int i = 0; i < MAX_SLOTS && refusedWaiting.get() > 0 && gateOpen(); i++) {
             CommandSlots.Occupant o = slots.occupantAt(i);
             if (o != null && o.phase.compareAndSet(CommandSlots.REFUSED, CommandSlots.POSTING)) {
+                refusedWaiting.decrementAndGet();
                 if (!slots.holds(o)) {
-                    slots.forget(o.token); // its timeout or the removal took it meanwhile; it was never posted
+                    // taken after we read the slot, by a taker that saw POSTING; it was never posted
+                    slots.forget(o.token);
                 } else if (!offer(hcr, o)) {
                     return;
                 }
@@ -362,9 +370,12 @@ public final class CommandInterface {
             o.phase.set(CommandSlots.POSTED);
             return true;
         }
+        refusedWaiting.incrementAndGet();
         o.phase.set(CommandSlots.REFUSED);
-        if (!slots.holds(o)) {
-            slots.forget(o.token); // taken meanwhile by one that saw POSTING: this token can never come back
+        if (!slots.holds(o) && o.phase.compareAndSet(CommandSlots.REFUSED, CommandSlots.TAKEN_REFUSED)) {
+            // taken meanwhile by a taker that saw POSTING: this token can never come back
+            refusedWaiting.decrementAndGet();
+            slots.forget(o.token);
         }
         closedAtChance.accumulateAndGet(chance, Math::max);
         if (postChances.get() > chance) {
@@ -458,7 +469,8 @@ public final class CommandInterface {
         if (!slots.release(o, givingUp)) {
             return false;
         }
-        if (givingUp && o.phase.get() == CommandSlots.REFUSED) {
+        if (o.phase.compareAndSet(CommandSlots.REFUSED, CommandSlots.TAKEN_REFUSED)) {
+            refusedWaiting.decrementAndGet();
             slots.forget(o.token); // refused: the firmware never had it
         }
         Cancellable t = o.timer;

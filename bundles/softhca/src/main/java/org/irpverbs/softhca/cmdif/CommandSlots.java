@@ -39,6 +39,8 @@ final class CommandSlots {
     static final int POSTING = 0;
     static final int POSTED = 1;
     static final int REFUSED = 2;
+    /** Was REFUSED and was taken from its slot (timeout, removal) before it could be offered again. */
+    static final int TAKEN_REFUSED = 3;
 
     /** A command holding a slot. Identity matters: a slot is taken from one particular occupant. */
     static final class Occupant {

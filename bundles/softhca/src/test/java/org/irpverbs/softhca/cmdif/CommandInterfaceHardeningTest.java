@@ -194,6 +194,36 @@ public class CommandInterfaceHardeningTest {
         assertClean();
     }
 
+    /**
+     * A firmware that was reset stops refusing without answering anything: the request first in
+     * line is offered again once per silent timeout period, so the queue moves on.
+     */
+    @Test
+    public void firmwareThatRecoversWithoutAnsweringIsOfferedTheNextCommandAfterASilentPeriod() {
+        ScriptedFirmware fw = new ScriptedFirmware(io, 2);
+        CommandInterface ci = queued(2, fw);
+        fw.failed = true;
+        Irp refused = send(ci);
+        Irp next = send(ci);
+        List<ManualTimer.Entry> armed = timer.pending();
+        assertEquals("the refused command's timeout and the silent-period timer", 2, armed.size());
+        fw.failed = false; // reset: room again, and no completion says so
+        armed.get(0).fire();
+        assertStatus(NtStatus.IO_TIMEOUT, refused);
+        assertPending(next);
+        assertEquals("nothing offered before the period ends", 0, fw.order.size());
+        armed.get(1).fire();
+        assertEquals("the silent period ended: the next one was offered", 1, fw.order.size());
+        fw.completeNow(fw.newest(), CommandStatus.OK);
+        assertStatus(NtStatus.SUCCESS, next);
+        Irp after = send(ci);
+        fw.completeNow(fw.newest(), CommandStatus.OK);
+        assertStatus(NtStatus.SUCCESS, after);
+        assertEquals(1, fw.refused.get());
+        assertEquals(0, ci.statistics().outstanding());
+        assertClean();
+    }
+
     /** Issue 10 §1.2: when the hardware is gone, refused and queued requests complete at once. */
     @Test
     public void surpriseRemovalCompletesRefusedAndQueuedCommandsWithDeviceRemoved() {
