@@ -39,7 +39,7 @@ import org.irpverbs.softhca.Opcode;
  * {@link HcrRequest}. In {@link CommandMode#QUEUED} mode it joins a cancel-safe queue in arrival
  * order and is posted as soon as a token is free; the firmware's completion event frees the token,
  * completes the request and posts the next queued one. Nothing waits in a thread, so a command can
- * be issued at DISPATCH. Tokens ({@link CommandSlots}) carry a generation that changes on every
+ * be issued at DISPATCH. Tokens carry a generation that changes on every
  * reuse, and a token whose command was given up on is not issued again until its late completion
  * arrives, so a late completion is always recognised and ignored.
  *
@@ -251,11 +251,12 @@ public final class CommandInterface {
         if (status != NtStatus.PENDING) {
             return status; // cancelled before it was queued, or the device is going away
         }
-        maxQueued.accumulateAndGet(waiting.size(), Math::max);
         if (stalled) {
             armStallTimer();
         }
         pump();
+        // measured after the pump, so that a request that got a token at once did not wait
+        maxQueued.accumulateAndGet(waiting.size(), Math::max);
         return NtStatus.PENDING;
     }
 

@@ -121,6 +121,7 @@ public class CommandInterfaceTest {
         assertEquals(NtStatus.INVALID_PARAMETER, irp.status());
         assertEquals(CommandStatus.BAD_PARAM, request.firmwareStatus());
         assertEquals("output of QUERY_FW", request.output());
+        assertEquals("a request that got a token at once never waited", 0, ci.statistics().maxQueued());
         assertClean(fw);
     }
 
