@@ -5,24 +5,24 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntConsumer;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.CancelSafeQueue;
 import org.irpverbs.irp.Cancellable;
 import org.irpverbs.irp.CompletionRoutine;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverObject;
+import org.irpverbs.irp.DriverVerifier;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoctlCode;
 import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.MajorFunction;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.irp.PnpHandler;
-import org.irpverbs.softhca.Command;
 import org.irpverbs.softhca.CommandStatus;
 import org.irpverbs.softhca.Firmware;
 import org.irpverbs.softhca.Opcode;
@@ -36,11 +36,21 @@ import org.irpverbs.softhca.Opcode;
  *   [physical device]      the soft HCA hardware (bus driver)
  * </pre>
  * A command request is an INTERNAL_DEVICE_CONTROL {@link #IOCTL_HCR_COMMAND} whose argument is an
- * {@link HcrRequest}. In {@link CommandMode#QUEUED} mode it is posted at once if a token is free,
- * else it waits in a cancel-safe queue in arrival order; the firmware's completion event frees the
- * token, completes the request and posts the next queued one. Nothing waits in a thread, so a
- * command can be issued at DISPATCH. Tokens carry a generation in their high byte that changes on
- * every reuse, so the late completion of a timed-out command is recognised and ignored.
+ * {@link HcrRequest}. In {@link CommandMode#QUEUED} mode it joins a cancel-safe queue in arrival
+ * order and is posted as soon as a token is free; the firmware's completion event frees the token,
+ * completes the request and posts the next queued one. Nothing waits in a thread, so a command can
+ * be issued at DISPATCH. Tokens carry a generation that changes on every
+ * reuse, and a token whose command was given up on is not issued again until its late completion
+ * arrives, so a late completion is always recognised and ignored.
+ *
+ * <p><b>Refused posts.</b> The firmware refuses a post when it is full (a command that timed out
+ * still runs in it) or failed. The refused request keeps its token and its timeout and waits, and
+ * nothing more is offered to the firmware until it may have room again: until it answers some
+ * command (even a stale one), or — for a firmware that stays silent — once per timeout period, when
+ * the request first in line is offered again (a firmware reset without a completion is noticed
+ * that way). Requests queued while the firmware refuses complete with {@code IO_TIMEOUT} after one
+ * to two timeout periods of such silence. So every accepted request completes: by the firmware, by
+ * its timeout, or with {@code DEVICE_REMOVED} when the hardware goes; and sending never loops.
  *
  * <p>Removal: REMOVE waits (the framework's remove lock) until every command request in flight
  * has completed — by the firmware or by its timeout; a surprise removal fails outstanding
@@ -55,9 +65,14 @@ public final class CommandInterface {
     /** Default time the firmware gets to answer a command (mthca uses seconds; scaled like latencies). */
     public static final long DEFAULT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private static final int MAX_SLOTS = 256;
-    /** Slot word: BUSY flag | token; a free slot keeps its last token so the next generation follows it. */
-    private static final int BUSY = 1 << 16;
+    private static final int MAX_SLOTS = CommandSlots.MAX_SLOTS;
+    /**
+     * Rounds one thread pumps before it hands the rest to a DPC: a caller of {@code callDriver} does
+     * bounded work even while completions on other threads keep asking for more posts.
+     */
+    private static final int MAX_PUMP_ROUNDS = 4;
+    /** {@link HcrRequest#stalledSince} of a request that did not start waiting behind a refusal. */
+    static final long NOT_STALLED = Long.MIN_VALUE;
 
     private static final DriverObject DRIVER = DriverObject.builder("HcaCommandInterface")
             .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, (device, irp) -> device.extension(CommandInterface.class)
@@ -73,31 +88,58 @@ public final class CommandInterface {
     private final DeviceObject device;
     private final CommandMode mode;
     private final long timeoutNanos;
+    private final CommandTimer timer;
     private final CancelSafeQueue waiting;
+    private final CommandSlots slots;
     private volatile Firmware firmware;
-    private volatile int slots;
+    private volatile int bound;
+    private volatile boolean hardwareGone;
 
-    /** Per slot: BUSY | token while a command holds it; token = generation (1..255) << 8 | slot. */
-    private final AtomicIntegerArray tokens = new AtomicIntegerArray(MAX_SLOTS);
-    private final AtomicReferenceArray<Irp> slotRequests = new AtomicReferenceArray<>(MAX_SLOTS);
-    private final AtomicReferenceArray<Cancellable> slotTimers = new AtomicReferenceArray<>(MAX_SLOTS);
-    private final AtomicInteger outstanding = new AtomicInteger();
     private final AtomicInteger pumpRequests = new AtomicInteger();
+    /**
+     * Occupants in the REFUSED phase (so the pump looks for them only when there are some): counted
+     * up by the refusal, down by whichever moves the occupant out of REFUSED (the pump offering it
+     * again, or its timeout or the removal taking it), each with a compare-and-set on its phase.
+     */
+    private final AtomicInteger refusedWaiting = new AtomicInteger();
+    /**
+     * The gate in front of the firmware: every event after which it may have room again (an answer
+     * to any command, a silent timeout period) is a new chance; a refusal closes the gate for the
+     * chance it was made in. Open while {@code postChances > closedAtChance}.
+     */
+    private final AtomicLong postChances = new AtomicLong();
+    private final AtomicLong closedAtChance = new AtomicLong(-1);
+    private final AtomicLong firmwareAnswers = new AtomicLong();
+    /** Timeout periods the firmware spent refusing and silent; requests behind the refusal are stamped with it. */
+    private final AtomicLong silentPeriods = new AtomicLong();
+    /** Queued requests stamped at or before this have waited a whole silent period: they time out. Pump-owned. */
+    private final AtomicLong timeOutStalledUpTo = new AtomicLong(NOT_STALLED);
+    private final AtomicBoolean stallTimerArmed = new AtomicBoolean();
+
     private final AtomicInteger maxQueued = new AtomicInteger();
     private final AtomicLongArray completedByOpcode = new AtomicLongArray(Opcode.values().length);
     private final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong stale = new AtomicLong();
 
-    // legacy mode: a semaphore for tokens and an event per slot, as the old Tavor driver had
+    /**
+     * Test seam: runs in a command completion after it found the token's occupant and before it
+     * takes the slot, so a test can make a timeout and the next post happen exactly there.
+     */
+    volatile IntConsumer beforeCompletionTakesSlot;
+
+    // legacy mode: a semaphore for tokens and an event per request, as the old Tavor driver had
     private volatile Semaphore legacyTokens;
 
-    private CommandInterface(IoManager io, String name, CommandMode mode, long timeoutNanos) {
+    private CommandInterface(IoManager io, String name, CommandMode mode, long timeoutNanos, CommandTimer timer,
+            int generationBits) {
         if (timeoutNanos <= 0) {
             throw new IllegalArgumentException("command timeout must be positive, was " + timeoutNanos);
         }
         this.io = io;
         this.mode = mode;
         this.timeoutNanos = timeoutNanos;
+        this.timer = timer;
+        this.slots = new CommandSlots(generationBits);
         this.device = io.createDevice(DRIVER, name, DeviceObject.Kind.FILTER, this);
         this.waiting = new CancelSafeQueue(device, name + "-waiting");
     }
@@ -110,7 +152,19 @@ public final class CommandInterface {
      */
     public static CommandInterface attach(IoManager io, DeviceObject physicalDevice, String name, CommandMode mode,
             long timeoutNanos) {
-        CommandInterface ci = new CommandInterface(io, name, mode, timeoutNanos);
+        return attach(io, physicalDevice, name, mode, timeoutNanos, io::schedule);
+    }
+
+    /** {@link #attach} with the timers on {@code timer} (tests fire them by hand). */
+    static CommandInterface attach(IoManager io, DeviceObject physicalDevice, String name, CommandMode mode,
+            long timeoutNanos, CommandTimer timer) {
+        return attach(io, physicalDevice, name, mode, timeoutNanos, timer, CommandSlots.GENERATION_BITS);
+    }
+
+    /** {@link #attach} with narrower token generations (tests of the wrap). */
+    static CommandInterface attach(IoManager io, DeviceObject physicalDevice, String name, CommandMode mode,
+            long timeoutNanos, CommandTimer timer, int generationBits) {
+        CommandInterface ci = new CommandInterface(io, name, mode, timeoutNanos, timer, generationBits);
         io.attach(ci.device, physicalDevice);
         return ci;
     }
@@ -140,14 +194,14 @@ public final class CommandInterface {
             throw new IllegalArgumentException("outstanding commands must be 1.." + MAX_SLOTS + ", was " + max);
         }
         Firmware hcr = firmware;
-        int bound = hcr == null ? max : Math.min(max, hcr.maxOutstanding());
-        this.slots = bound;
-        this.legacyTokens = new Semaphore(bound, true);
+        int newBound = hcr == null ? max : Math.min(max, hcr.maxOutstanding());
+        this.bound = newBound;
+        this.legacyTokens = new Semaphore(newBound, true);
         pump();
     }
 
     public int maxOutstanding() {
-        return slots;
+        return bound;
     }
 
     // ---- sending (called by the HCA driver) ----
@@ -178,7 +232,7 @@ public final class CommandInterface {
 
     private int dispatch(Irp irp) {
         if (irp.currentLocation().ioControlCode() != IOCTL_HCR_COMMAND
-                || !(irp.currentLocation().argument() instanceof HcrRequest)) {
+                || !(irp.currentLocation().argument() instanceof HcrRequest request)) {
             irp.complete(NtStatus.INVALID_DEVICE_REQUEST);
             return NtStatus.INVALID_DEVICE_REQUEST;
         }
@@ -189,197 +243,281 @@ public final class CommandInterface {
         if (mode == CommandMode.LEGACY_BLOCKING) {
             return executeBlocking(irp);
         }
-        irp.markPending();
-        int slot = waiting.size() == 0 ? acquireSlot() : -1;
-        if (slot >= 0) {
-            post(slot, irp);
-        } else {
-            int status = waiting.insert(irp);
-            if (status != NtStatus.PENDING) {
-                return status; // cancelled before it was queued, or the device is going away
-            }
-            maxQueued.accumulateAndGet(waiting.size(), Math::max);
-            pump();
+        // Every request goes through the queue, and only the pumping thread takes tokens: requests
+        // reach the HCR in arrival order, and a token the pump found free stays free until it takes it.
+        boolean stalled = !gateOpen();
+        request.stalledSince = stalled ? silentPeriods.get() : NOT_STALLED;
+        int status = waiting.insert(irp);
+        if (status != NtStatus.PENDING) {
+            return status; // cancelled before it was queued, or the device is going away
         }
+        if (stalled) {
+            armStallTimer();
+        }
+        pump();
+        // measured after the pump, so that a request that got a token at once did not wait
+        maxQueued.accumulateAndGet(waiting.size(), Math::max);
         return NtStatus.PENDING;
     }
 
     /**
-     * Posts queued requests while tokens are free. One thread pumps at a time (others only record
-     * that they wanted to, and the pumping thread goes round again), so commands reach the HCR in
-     * exactly the order they left the queue even when completions arrive on several threads.
+     * Posts what may be posted. One thread pumps at a time (others only record that they wanted
+     * to, and the pumping thread goes round again), so commands reach the HCR in exactly the order
+     * they left the queue even when completions arrive on several threads. A thread pumps at most
+     * {@link #MAX_PUMP_ROUNDS} rounds, then a DPC takes over.
      */
     private void pump() {
-        if (pumpRequests.getAndIncrement() != 0) {
-            return;
+        if (mode == CommandMode.LEGACY_BLOCKING) {
+            return; // legacy callers post from their own threads
         }
-        int missed = 1;
-        do {
-            postWhileTokensFree();
-            missed = pumpRequests.addAndGet(-missed);
-        } while (missed != 0);
+        if (pumpRequests.getAndIncrement() == 0) {
+            pumpRounds(1);
+        }
     }
 
-    private void postWhileTokensFree() {
-        while (waiting.size() > 0) {
-            int slot = acquireSlot();
-            if (slot < 0) {
+    private void pumpRounds(int missed) {
+        for (int round = 1;; round++) {
+            pumpOnce();
+            missed = pumpRequests.addAndGet(-missed);
+            if (missed == 0) {
+                return;
+            }
+            if (round == MAX_PUMP_ROUNDS) {
+                int handedOver = missed;
+                io.queueDpc(() -> pumpRounds(handedOver)); // the pump stays owned (pumpRequests != 0) by the DPC
+                return;
+            }
+        }
+    }
+
+    /** One pass, owned by the pumping thread: at most one post per token, and none once refused. */
+    private void pumpOnce() {
+        Firmware hcr = firmware;
+        if (hcr == null || hardwareGone) {
+            return;
+        }
+        long due = timeOutStalledUpTo.getAndSet(NOT_STALLED);
+        if (due != NOT_STALLED) {
+            long n = waiting.flush(NtStatus.IO_TIMEOUT, irp -> request(irp).stalledSince <= due);
+            timedOut.addAndGet(n);
+        }
+        // the refused first: they left the queue before anything still in it
+        for (int i = 0; i < MAX_SLOTS && refusedWaiting.get() > 0 && gateOpen(); i++) {
+            CommandSlots.Occupant o = slots.occupantAt(i);
+            if (o != null && o.phase.compareAndSet(CommandSlots.REFUSED, CommandSlots.POSTING)) {
+                refusedWaiting.decrementAndGet();
+                if (!slots.holds(o)) {
+                    // taken after we read the slot, by a taker that saw POSTING; it was never posted
+                    slots.forget(o.token);
+                } else if (!offer(hcr, o)) {
+                    return;
+                }
+            }
+        }
+        int limit = bound;
+        for (int posts = 0; posts < limit && gateOpen(); posts++) {
+            int free = slots.findFree(limit);
+            if (free < 0) {
                 return;
             }
             Irp next = waiting.removeNext();
             if (next == null) {
-                releaseSlot(slot);
                 return;
             }
-            post(slot, next);
-        }
-    }
-
-    /** Takes a free slot and gives it the next token generation; -1 if all are busy. */
-    private int acquireSlot() {
-        int bound = slots;
-        for (int i = 0; i < bound; i++) {
-            int word = tokens.get(i);
-            if ((word & BUSY) == 0) {
-                int generation = (((word >>> 8) & 0xFF) % 255) + 1;
-                if (tokens.compareAndSet(i, word, BUSY | (generation << 8) | i)) {
-                    outstanding.incrementAndGet();
-                    return i;
-                }
+            CommandSlots.Occupant o = slots.acquireAt(free, next); // free until we take it: only the pump takes tokens
+            if (o == null) {
+                next.complete(NtStatus.INTERNAL_ERROR);
+                DriverVerifier.report(device.name() + ": a free token was taken by someone other than the pump");
+                return;
+            }
+            arm(o);
+            if (!offer(hcr, o)) {
+                return;
             }
         }
-        return -1;
     }
 
-    /** The token the slot's command was posted with. */
-    private int tokenOf(int slot) {
-        return tokens.get(slot) & 0xFFFF;
+    private static HcrRequest request(Irp irp) {
+        return (HcrRequest) irp.currentLocation().argument();
     }
 
-    /** Frees a slot if it still holds {@code token}; false if someone else (completion, timeout) did. */
-    private boolean freeSlot(int slot, int token) {
-        if (tokens.compareAndSet(slot, BUSY | token, token)) {
-            outstanding.decrementAndGet();
+    private boolean gateOpen() {
+        return postChances.get() > closedAtChance.get();
+    }
+
+    /** Starts the command's timeout; whoever takes the slot first (completion, timeout, removal) cancels it. */
+    private void arm(CommandSlots.Occupant o) {
+        o.timer = timer.schedule(timeoutNanos, () -> timedOut(o));
+        if (!slots.holds(o)) {
+            o.timer.cancel(); // taken before the timer was stored, so the taker could not cancel it
+        }
+    }
+
+    /**
+     * Offers the occupant's command to the firmware (pump-owned). Refused: the occupant keeps its
+     * slot and timer, marked REFUSED, and the gate closes until the firmware may have room again.
+     */
+    private boolean offer(Firmware hcr, CommandSlots.Occupant o) {
+        long chance = postChances.get();
+        if (hardwareGone) {
+            // the removal may have looked at this slot before we took it: the request is ours to end
+            if (take(o, false)) {
+                finish(o.request, NtStatus.DEVICE_REMOVED);
+            }
+            return false;
+        }
+        if (hcr.post(request(o.request).command(), o.token)) {
+            // if a timeout or removal took the slot meanwhile, it saw POSTING and kept the token abandoned
+            o.phase.set(CommandSlots.POSTED);
             return true;
         }
+        refusedWaiting.incrementAndGet();
+        o.phase.set(CommandSlots.REFUSED);
+        if (!slots.holds(o) && o.phase.compareAndSet(CommandSlots.REFUSED, CommandSlots.TAKEN_REFUSED)) {
+            // taken meanwhile by a taker that saw POSTING: this token can never come back
+            refusedWaiting.decrementAndGet();
+            slots.forget(o.token);
+        }
+        closedAtChance.accumulateAndGet(chance, Math::max);
+        if (postChances.get() > chance) {
+            pump(); // the firmware answered while we posted: go round again (we own the pump: this only counts)
+        }
+        armStallTimer();
         return false;
     }
 
-    private void releaseSlot(int slot) {
-        freeSlot(slot, tokenOf(slot));
-    }
-
-    private void post(int slot, Irp irp) {
-        int token = tokenOf(slot);
-        HcrRequest request = (HcrRequest) irp.currentLocation().argument();
-        arm(slot, token, irp);
-        if (!firmware.post(request.command(), token)) {
-            // the HCR is still busy with a command we gave up on (timed out): wait for its completion
-            Irp again = claim(slot, token);
-            if (again != null) {
-                // back in the queue; the next completion event (even a stale one) posts it again. This
-                // reorders only requests the firmware refused while it still works on one we gave up on.
-                waiting.insert(again);
-            }
-        }
-    }
-
-    /** Gives the slot its request and starts the command's timeout. */
-    private void arm(int slot, int token, Irp irp) {
-        slotRequests.set(slot, irp);
-        slotTimers.set(slot, io.schedule(timeoutNanos, () -> timeout(slot, token)));
+    /** Something the firmware did may have given it room: open the gate and pump. */
+    private void newPostChance() {
+        postChances.incrementAndGet();
+        pump();
     }
 
     /**
-     * Takes the request out of the slot and frees the slot, if both still belong to {@code token}
-     * (a completion and a timeout race for it); null if the other side won.
+     * While the gate is closed, a timer per timeout period: if the firmware answered nothing in
+     * the period, queued requests that have waited a whole silent period time out, and the request
+     * first in line is offered again (one post per period, never a loop).
      */
-    private Irp claim(int slot, int token) {
-        Irp irp = takeSlot(slot, token);
-        return irp != null && freeSlot(slot, token) ? irp : null;
+    private void armStallTimer() {
+        if (hardwareGone || !stallTimerArmed.compareAndSet(false, true)) {
+            return;
+        }
+        long answersBefore = firmwareAnswers.get();
+        timer.schedule(timeoutNanos, () -> stallPeriodEnded(answersBefore));
     }
 
-    /**
-     * Ends a claimed request: a legacy caller blocked on its event completes the request itself,
-     * anything else is completed here with {@code status}.
-     */
-    private static void finish(Irp irp, int status) {
-        CountDownLatch event = takeLegacyEvent(irp);
-        if (event != null) {
-            event.countDown();
-        } else {
-            irp.complete(status);
+    private void stallPeriodEnded(long answersBefore) {
+        stallTimerArmed.set(false);
+        if (hardwareGone || gateOpen()) {
+            return;
         }
-    }
-
-    /** The legacy caller's completion event, if the request came through the blocking path. */
-    private static CountDownLatch takeLegacyEvent(Irp irp) {
-        if (irp.driverContext() instanceof CountDownLatch event) {
-            irp.setDriverContext(null);
-            return event;
+        if (firmwareAnswers.get() == answersBefore) {
+            long period = silentPeriods.incrementAndGet();
+            // stamped with period - 2 or earlier (or before the stall): waited at least one whole silent period
+            timeOutStalledUpTo.accumulateAndGet(period - 2, Math::max);
+            newPostChance();
         }
-        return null;
-    }
-
-    /** Clears a slot if it still holds {@code token}; returns its request (null if gone). */
-    private Irp takeSlot(int slot, int token) {
-        if (tokens.get(slot) != (BUSY | token)) {
-            return null;
+        if (!gateOpen() && (waiting.size() > 0 || slots.occupied() > 0)) {
+            armStallTimer(); // still refusing with requests waiting; once nothing waits, a new arrival re-arms it
         }
-        Irp irp = slotRequests.getAndSet(slot, null);
-        Cancellable timer = slotTimers.getAndSet(slot, null);
-        if (timer != null) {
-            timer.cancel();
-        }
-        return irp;
     }
 
     /** The firmware's command-completion event (at DISPATCH). */
     private void commandCompleted(int token, CommandStatus status, Object output) {
-        int slot = token & 0xFF;
-        Irp irp = claim(slot, token);
-        if (irp == null) {
+        firmwareAnswers.incrementAndGet();
+        CommandSlots.Occupant o = slots.find(token);
+        if (o != null) {
+            IntConsumer hook = beforeCompletionTakesSlot;
+            if (hook != null) {
+                hook.accept(token);
+            }
+            if (!take(o, false)) {
+                o = null;
+            }
+        }
+        if (o == null) {
+            // stale: given up on (timed out) or never ours; it can no longer come back, and it freed the firmware's slot
+            slots.forget(token);
             stale.incrementAndGet();
-            pump();
+            newPostChance();
             return;
         }
-        HcrRequest request = (HcrRequest) irp.currentLocation().argument();
+        HcrRequest request = request(o.request);
         request.completed(status, output);
         completedByOpcode.incrementAndGet(request.command().opcode().ordinal());
         // Refill the HCR before completing: the completion runs the callers' completion routines
         // (often the next command of a multi-command verb, or a whole promise chain), and the freed
         // token should not sit idle while they run.
-        pump();
-        finish(irp, status.ntStatus());
+        newPostChance();
+        finish(o.request, status.ntStatus());
     }
 
-    /** The firmware did not answer in time: the token's generation moves on, so a late answer is ignored. */
-    private void timeout(int slot, int token) {
-        Irp irp = claim(slot, token);
-        if (irp == null) {
+    /** The firmware did not answer in time: the token is abandoned, so a late answer is ignored. */
+    private void timedOut(CommandSlots.Occupant o) {
+        if (!take(o, true)) {
             return;
         }
         timedOut.incrementAndGet();
         pump();
-        finish(irp, NtStatus.IO_TIMEOUT);
+        finish(o.request, NtStatus.IO_TIMEOUT);
     }
 
-    /** Surprise removal: the hardware will not answer; every outstanding command fails now. */
-    private void failOutstanding(int status) {
-        for (int slot = 0; slot < MAX_SLOTS; slot++) {
-            int word = tokens.get(slot);
-            if ((word & BUSY) == 0) {
-                continue;
-            }
-            int token = word & 0xFFFF;
-            Irp irp = claim(slot, token);
-            if (irp != null) {
-                finish(irp, status);
-            }
+    /**
+     * Takes the slot from {@code o} (one atomic step) and cancels its timer; false if a completion,
+     * timeout or removal took it first. {@code givingUp}: a timeout or removal, after which the
+     * firmware may still answer, unless the command's post was refused.
+     */
+    private boolean take(CommandSlots.Occupant o, boolean givingUp) {
+        if (!slots.release(o, givingUp)) {
+            return false;
+        }
+        if (o.phase.compareAndSet(CommandSlots.REFUSED, CommandSlots.TAKEN_REFUSED)) {
+            refusedWaiting.decrementAndGet();
+            slots.forget(o.token); // refused: the firmware never had it
+        }
+        Cancellable t = o.timer;
+        if (t != null) {
+            t.cancel();
+        }
+        return true;
+    }
+
+    /**
+     * Ends a taken request: a legacy caller blocked on its event is told the status and completes
+     * the request itself, anything else is completed here with {@code status}.
+     */
+    private static void finish(Irp irp, int status) {
+        if (irp.driverContext() instanceof LegacyWait wait) {
+            irp.setDriverContext(null);
+            wait.wake(status);
+        } else {
+            irp.complete(status);
         }
     }
 
+    /** Surprise removal: the hardware will not answer; every outstanding and queued command fails now. */
+    private void failOutstanding(int status) {
+        hardwareGone = true;
+        for (int slot = 0; slot < MAX_SLOTS; slot++) {
+            CommandSlots.Occupant o = slots.occupantAt(slot);
+            if (o != null && take(o, true)) {
+                finish(o.request, status);
+            }
+        }
+        waiting.flush(status);
+    }
+
     // ---- legacy mode ----
+
+    /** A legacy caller's wake-up: travels with the request (its driver context), not with the slot. */
+    private static final class LegacyWait {
+        final CountDownLatch event = new CountDownLatch(1);
+        volatile int status;
+
+        void wake(int finalStatus) {
+            status = finalStatus;
+            event.countDown();
+        }
+    }
 
     /**
      * The old driver's command path, for the comparison benchmark: block on the token semaphore,
@@ -387,7 +525,6 @@ public final class CommandInterface {
      */
     private int executeBlocking(Irp irp) {
         BlockingDetector.checkMayBlock("legacy command interface");
-        HcrRequest request = (HcrRequest) irp.currentLocation().argument();
         Semaphore tokenSemaphore = legacyTokens;
         try {
             tokenSemaphore.acquire();
@@ -397,30 +534,34 @@ public final class CommandInterface {
             return NtStatus.CANCELLED;
         }
         try {
-            int acquired;
-            while ((acquired = acquireSlot()) < 0) {
+            LegacyWait wait = new LegacyWait();
+            irp.setDriverContext(wait);
+            CommandSlots.Occupant o;
+            while ((o = slots.acquire(bound, irp)) == null) {
                 Thread.onSpinWait(); // the semaphore admitted us, so a slot frees within a completion
             }
-            final int slot = acquired;
-            // the event travels with the request (its driver context while this layer owns it), not
-            // with the slot: a slot is reused the moment it is freed, an event must wake its own caller
-            CountDownLatch event = new CountDownLatch(1);
-            irp.setDriverContext(event);
-            int token = tokenOf(slot);
-            arm(slot, token, irp);
-            if (!firmware.post(request.command(), token)) {
-                takeSlot(slot, token);
-                irp.setDriverContext(null);
-                freeSlot(slot, token);
-                irp.complete(NtStatus.DEVICE_NOT_READY);
-                return NtStatus.DEVICE_NOT_READY;
+            arm(o);
+            boolean posted = !hardwareGone && firmware.post(request(irp).command(), o.token);
+            if (posted) {
+                o.phase.set(CommandSlots.POSTED);
+            }
+            // refused (the old driver failed the command at once), or the hardware went before we
+            // posted, or after: the removal may have looked at this slot before we took it
+            if (!posted || hardwareGone) {
+                int status = hardwareGone ? NtStatus.DEVICE_REMOVED : NtStatus.DEVICE_NOT_READY;
+                if (take(o, posted)) {
+                    irp.setDriverContext(null);
+                    irp.complete(status);
+                    return status;
+                }
+                // a timeout or the removal took it first and wakes us
             }
             try {
-                event.await();
+                wait.event.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            int status = request.firmwareStatus() == null ? NtStatus.IO_TIMEOUT : request.firmwareStatus().ntStatus();
+            int status = wait.status;
             irp.complete(status);
             return status;
         } finally {
@@ -438,13 +579,18 @@ public final class CommandInterface {
                 byOpcode.put(op, n);
             }
         }
-        return new CommandStatistics(mode, slots, outstanding.get(), waiting.size(), maxQueued.get(), byOpcode,
+        return new CommandStatistics(mode, bound, slots.occupied(), waiting.size(), maxQueued.get(), byOpcode,
                 timedOut.get(), stale.get(), device.statistics().cancelled());
+    }
+
+    /** Tokens given up on whose late completion has not come (tests). */
+    int abandonedTokens() {
+        return slots.abandoned();
     }
 
     @Override
     public String toString() {
-        return "CommandInterface " + device.name() + " (" + mode + ", " + outstanding.get() + "/" + slots + " outstanding, "
-                + waiting.size() + " queued)";
+        return "CommandInterface " + device.name() + " (" + mode + ", " + slots.occupied() + "/" + bound
+                + " outstanding, " + waiting.size() + " queued" + (gateOpen() ? "" : ", firmware refusing") + ")";
     }
 }

@@ -17,6 +17,12 @@ public final class HcrRequest {
     private final Command command;
     private CommandStatus firmwareStatus;
     private Object output;
+    /**
+     * Owned by the command interface while the request waits in its queue: the count of silent
+     * timeout periods when it started waiting behind a refusing firmware, or
+     * {@link CommandInterface#NOT_STALLED}.
+     */
+    long stalledSince = CommandInterface.NOT_STALLED;
 
     public HcrRequest(Command command) {
         this.command = Objects.requireNonNull(command, "command");

@@ -59,16 +59,26 @@ public class CommandInterfaceTest {
         return irp;
     }
 
+    /** A command interface whose timers fire only when the test fires them. */
+    private CommandInterface attach(int max, ScriptedFirmware fw, ManualTimer timer) {
+        CommandInterface ci = CommandInterface.attach(io, pdo, "cmdif#", CommandMode.QUEUED, TimeUnit.SECONDS.toNanos(5),
+                timer);
+        ci.bind(fw);
+        ci.setMaxOutstanding(max);
+        return ci;
+    }
+
+    /** Waits for a completion that another thread delivers (a DPC, an auto-completing firmware). */
     private static void awaitCompleted(Irp irp) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!irp.isCompleted() && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertTrue("request did not complete: " + irp, irp.isCompleted());
+        Await.awaitTrue("request did not complete: " + irp, irp::isCompleted);
     }
 
     private void assertClean(ScriptedFirmware fw) {
-        assertEquals("posts beyond the bound", 0, fw.overBound.get());
+        assertClean(fw, 0);
+    }
+
+    private void assertClean(ScriptedFirmware fw, int refusedPosts) {
+        assertEquals("posts the firmware refused", refusedPosts, fw.refused.get());
         assertEquals(BlockingDetector.recentViolations().toString(), 0, BlockingDetector.violationCount());
         assertEquals(DriverVerifier.recentBugs().toString(), 0, DriverVerifier.bugCount());
     }
@@ -111,34 +121,37 @@ public class CommandInterfaceTest {
         assertEquals(NtStatus.INVALID_PARAMETER, irp.status());
         assertEquals(CommandStatus.BAD_PARAM, request.firmwareStatus());
         assertEquals("output of QUERY_FW", request.output());
+        assertEquals("a request that got a token at once never waited", 0, ci.statistics().maxQueued());
         assertClean(fw);
     }
 
+    /**
+     * Was intermittent: a 30 ms timeout on the I/O manager's timer could expire on a loaded
+     * machine before the test looked, or after its check. The timeout is now an event the test
+     * fires, and the late completion is delivered on the test's thread.
+     */
     @Test
     public void timedOutCommandCompletesWithIoTimeoutAndItsLateCompletionIsIgnored() {
         ScriptedFirmware fw = new ScriptedFirmware(io, 1);
-        CommandInterface ci = attach(CommandMode.QUEUED, 1, TimeUnit.MILLISECONDS.toNanos(30), fw);
+        ManualTimer timer = new ManualTimer();
+        CommandInterface ci = attach(1, fw, timer);
         Irp first = send(ci, new Command.Nop());
         ScriptedFirmware.Posted lost = fw.lose();
-        awaitCompleted(first);
+        assertFalse("nothing completes it before its timeout", first.isCompleted());
+        assertEquals("one timeout armed", 1, timer.fireAll());
+        assertTrue(first.isCompleted());
         assertEquals(NtStatus.IO_TIMEOUT, first.status());
         assertEquals(1, ci.statistics().timedOut());
         // the slot is reused with a new generation
-        HcrRequest secondRequest = new HcrRequest(new Command.Nop());
-        Irp second = ci.newRequest(secondRequest);
-        ci.device().callDriver(second);
-        ScriptedFirmware.Posted reused = fw.posted.peek();
+        Irp second = send(ci, new Command.Nop());
+        ScriptedFirmware.Posted reused = fw.newest();
         assertTrue("same slot, new token", reused.token() != lost.token() && (reused.token() & 0xFF) == (lost.token() & 0xFF));
         // the firmware finally answers the abandoned command: ignored
-        fw.completeToken(lost.token(), CommandStatus.OK);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (ci.statistics().staleCompletions() == 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        fw.completeTokenNow(lost.token(), CommandStatus.OK);
         assertEquals(1, ci.statistics().staleCompletions());
         assertFalse("the stale completion did not complete the new request", second.isCompleted());
-        fw.completeNext(CommandStatus.OK);
-        awaitCompleted(second);
+        fw.completeNow(reused, CommandStatus.OK);
+        assertTrue(second.isCompleted());
         assertEquals(NtStatus.SUCCESS, second.status());
         assertClean(fw);
     }
@@ -267,14 +280,14 @@ public class CommandInterfaceTest {
         for (Thread t : clients) {
             t.join();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int done;
-        do {
-            done = 0;
+        Await.awaitTrue("every command completed", () -> {
             for (int i = 0; i < threads * each; i++) {
-                done += completions.get(i) > 0 ? 1 : 0;
+                if (completions.get(i) == 0) {
+                    return false;
+                }
             }
-        } while (done < threads * each && System.nanoTime() < deadline);
+            return true;
+        });
         for (int i = 0; i < threads * each; i++) {
             assertEquals("completions of command " + i, 1, completions.get(i));
         }
@@ -301,7 +314,8 @@ public class CommandInterfaceTest {
             callers[t].start();
         }
         for (Thread t : callers) {
-            t.join(10_000);
+            t.join(30_000);
+            assertFalse("a legacy caller hung", t.isAlive());
         }
         for (int s : statuses) {
             assertEquals(NtStatus.SUCCESS, s);

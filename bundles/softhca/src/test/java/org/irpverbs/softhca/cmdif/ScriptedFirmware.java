@@ -1,7 +1,9 @@
 package org.irpverbs.softhca.cmdif;
 
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.irpverbs.irp.ExecutionLevel;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.softhca.Command;
 import org.irpverbs.softhca.CommandCompletionHandler;
@@ -10,23 +12,34 @@ import org.irpverbs.softhca.Firmware;
 
 /**
  * An HCR whose commands complete when the test says so (or automatically after a delay), and
- * that records any post beyond its bound: the command interface must never cause one.
+ * that counts the posts it refuses (beyond its bound, or all of them once {@link #failed}). A
+ * command interface that retries a refused post without the firmware freeing anything spins; past
+ * {@link #SPIN_LIMIT} refusals the firmware throws, so such a bug fails its test instead of
+ * hanging the build.
  */
 final class ScriptedFirmware implements Firmware {
     record Posted(Command command, int token) {
     }
 
+    static final int SPIN_LIMIT = 10_000;
+
     private final IoManager io;
     private final int max;
     private final AtomicInteger inProgress = new AtomicInteger();
-    final AtomicInteger overBound = new AtomicInteger();
+    final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger highWater = new AtomicInteger();
-    final ConcurrentLinkedQueue<Posted> posted = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedDeque<Posted> posted = new ConcurrentLinkedDeque<>();
     final ConcurrentLinkedQueue<Command> order = new ConcurrentLinkedQueue<>();
     private volatile CommandCompletionHandler handler;
     /** When positive, every command completes by itself after this delay. */
     volatile long autoCompleteNanos = -1;
     volatile CommandStatus autoStatus = CommandStatus.OK;
+    /** Answers every command inside {@code post}, as an instant firmware on the posting thread would. */
+    volatile boolean answerInsidePost;
+    /** The threads commands were posted from, in order. */
+    final ConcurrentLinkedQueue<Thread> postingThreads = new ConcurrentLinkedQueue<>();
+    /** A catastrophic error: every post is refused, nothing in progress ever completes. */
+    volatile boolean failed;
 
     ScriptedFirmware(IoManager io, int max) {
         this.io = io;
@@ -35,21 +48,34 @@ final class ScriptedFirmware implements Firmware {
 
     @Override
     public boolean post(Command command, int token) {
+        if (failed) {
+            return refuse();
+        }
         int now = inProgress.incrementAndGet();
         if (now > max) {
             inProgress.decrementAndGet();
-            overBound.incrementAndGet();
-            return false;
+            return refuse();
         }
         highWater.accumulateAndGet(now, Math::max);
         order.add(command);
+        postingThreads.add(Thread.currentThread());
         Posted p = new Posted(command, token);
-        if (autoCompleteNanos >= 0) {
+        if (answerInsidePost) {
+            finish(p, CommandStatus.OK);
+        } else if (autoCompleteNanos >= 0) {
             io.schedule(autoCompleteNanos, () -> finish(p, autoStatus));
         } else {
             posted.add(p);
         }
         return true;
+    }
+
+    private boolean refuse() {
+        if (refused.incrementAndGet() > SPIN_LIMIT) {
+            throw new AssertionError("the command interface re-posted a refused command " + SPIN_LIMIT
+                    + " times without the firmware freeing anything: it spins");
+        }
+        return false;
     }
 
     /** Completes the oldest posted command (as a DPC, like the event queue). */
@@ -61,9 +87,34 @@ final class ScriptedFirmware implements Firmware {
         io.queueDpc(() -> finish(p, status));
     }
 
+    /** The newest posted command, still in progress. */
+    Posted newest() {
+        Posted p = posted.peekLast();
+        if (p == null) {
+            throw new AssertionError("no command in progress");
+        }
+        return p;
+    }
+
+    /**
+     * Completes {@code p} now, on the calling thread raised to DISPATCH (as the event queue's DPC
+     * would), so that the test knows the completion has run when this returns.
+     */
+    void completeNow(Posted p, CommandStatus status) {
+        if (!posted.remove(p)) {
+            throw new AssertionError("not in progress: " + p);
+        }
+        ExecutionLevel.runAtDispatch("scripted command completion", () -> finish(p, status));
+    }
+
     /** Delivers a completion for an arbitrary token (stale-token tests). */
     void completeToken(int token, CommandStatus status) {
         io.queueDpc(() -> handler.commandCompleted(token, status, null));
+    }
+
+    /** Delivers a completion for an arbitrary token now, on the calling thread raised to DISPATCH. */
+    void completeTokenNow(int token, CommandStatus status) {
+        ExecutionLevel.runAtDispatch("scripted stale completion", () -> handler.commandCompleted(token, status, null));
     }
 
     /** Forgets a command as if the firmware lost it (it will never complete). */
