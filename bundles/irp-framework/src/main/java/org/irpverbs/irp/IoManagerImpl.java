@@ -226,6 +226,9 @@ final class IoManagerImpl implements IoManager {
     @Override
     public Promise<IoResult> internalDeviceControl(DeviceObject target, int ioControlCode, Object argument, ByteBuffer input,
             ByteBuffer output) {
+        if (target == null) {
+            return promises.failed(new IoStatusException(NtStatus.INVALID_PARAMETER, "internal device control needs a device"));
+        }
         Irp irp = Irp.forDevice(target);
         irp.nextLocation().setMajorFunction(MajorFunction.INTERNAL_DEVICE_CONTROL).setIoControlCode(ioControlCode)
                 .setArgument(argument).setInputBuffer(input).setOutputBuffer(output);
@@ -386,6 +389,9 @@ final class IoManagerImpl implements IoManager {
 
     @Override
     public <T> Promise<T> queryInterface(DeviceObject device, Class<T> type) {
+        if (device == null || type == null) {
+            return promises.failed(new IoStatusException(NtStatus.INVALID_PARAMETER, "an interface query needs a device and a type"));
+        }
         PnpDispatch.InterfaceQuery query = new PnpDispatch.InterfaceQuery(type);
         Irp irp = Irp.forDevice(device);
         irp.nextLocation().setMajorFunction(MajorFunction.PNP).setMinorFunction(PnpMinorFunction.QUERY_INTERFACE)

@@ -121,7 +121,16 @@ public class RequestLifecycleTest {
         assertTrue(failureOf(fw.io().submit(null, new Irp(1))) instanceof IllegalArgumentException);
         assertTrue(failureOf(fw.io().submit(pdo, null)) instanceof IllegalArgumentException);
         assertThrows(IllegalArgumentException.class, () -> fw.io().send(null, new Irp(1)));
+        assertStatusFailure(NtStatus.INVALID_PARAMETER, fw.io().internalDeviceControl(null, TestStacks.ECHO, null, null, null));
+        assertStatusFailure(NtStatus.INVALID_PARAMETER, fw.io().queryInterface(null, Runnable.class));
+        assertStatusFailure(NtStatus.INVALID_PARAMETER, fw.io().queryInterface(pdo, null));
         fw.assertClean();
+    }
+
+    private static void assertStatusFailure(int status, Promise<?> promise) {
+        Throwable failure = failureOf(promise);
+        assertTrue(String.valueOf(failure), failure instanceof IoStatusException);
+        assertEquals(status, ((IoStatusException) failure).status());
     }
 
     private static Throwable failureOf(Promise<?> promise) {
