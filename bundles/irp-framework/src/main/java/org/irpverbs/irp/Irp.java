@@ -2,6 +2,7 @@ package org.irpverbs.irp;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * An I/O request packet: one {@link IoStackLocation} per device layer, a status and an information
@@ -183,8 +184,8 @@ public final class Irp {
             skippedDevices = new DeviceObject[Math.max(4, stack.length)];
             skippedAt = new int[skippedDevices.length];
         } else if (skipped == skippedDevices.length) {
-            skippedDevices = java.util.Arrays.copyOf(skippedDevices, skipped * 2);
-            skippedAt = java.util.Arrays.copyOf(skippedAt, skipped * 2);
+            skippedDevices = Arrays.copyOf(skippedDevices, skipped * 2);
+            skippedAt = Arrays.copyOf(skippedAt, skipped * 2);
         }
         skippedDevices[skipped] = device;
         skippedAt[skipped] = index;
