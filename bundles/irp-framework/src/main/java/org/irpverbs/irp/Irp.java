@@ -536,16 +536,21 @@ public final class Irp {
      * with INTERNAL_ERROR, so that neither the request nor the remove-lock references of the
      * devices it passed stay behind, even if the routine had marked it pending. If the routine had
      * made it cancellable (queued it), whoever clears the cancel routine owns it, as in the
-     * cancel-safe queue: a cancel or a dequeue that got there first completes it instead.
+     * cancel-safe queue: a cancel that got there first completes it instead. If a dequeue got
+     * there first (perhaps the throwing routine itself), the exactly-once CAS decides; a driver
+     * that completes a request after its dispatch routine threw for it is told so as a second
+     * completion.
      */
     private void reclaimAfterThrow(int cancelRoutinesBefore) {
         if (cancelRoutinesSet != cancelRoutinesBefore) {
-            if (CANCEL_ROUTINE.getAndSet(this, (CancelRoutine) null) == null) {
+            if (CANCEL_ROUTINE.getAndSet(this, (CancelRoutine) null) != null) {
+                CancelSafeQueue queue = queueOwner;
+                if (queue != null) {
+                    queue.takeBack(this);
+                }
+            } else if (cancel) {
+                // a cancel sets the flag before it takes the routine: it may own the request now
                 return;
-            }
-            CancelSafeQueue queue = queueOwner;
-            if (queue != null) {
-                queue.takeBack(this);
             }
         }
         if (STATE.compareAndSet(this, ACTIVE, COMPLETING)) {

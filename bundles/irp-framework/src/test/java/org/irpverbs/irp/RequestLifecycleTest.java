@@ -287,6 +287,25 @@ public class RequestLifecycleTest {
         fw.assertClean();
     }
 
+    @Test
+    public void dispatchThatDequeuesItsOwnRequestAndThrowsLeavesNothingBehind() {
+        AtomicReference<CancelSafeQueue> queue = new AtomicReference<>();
+        DriverObject broken = DriverObject.builder("dequeue-then-throw").dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL,
+                (d, irp) -> {
+                    queue.get().insert(irp);
+                    queue.get().removeNext();
+                    throw new IllegalStateException("boom after dequeueing");
+                }).build();
+        DeviceObject pdo = TestStacks.stack(fw.io(), broken);
+        queue.set(new CancelSafeQueue(pdo, "q"));
+        Irp irp = TestStacks.internal(pdo, TestStacks.ECHO);
+        assertEquals(NtStatus.INTERNAL_ERROR, fw.io().send(pdo, irp));
+        assertTrue(irp.isCompleted());
+        assertRemoveDrainsAtOnce(pdo);
+        fw.expectBugs(1);
+        fw.assertClean();
+    }
+
     private static void assertRemoveDrainsAtOnce(DeviceObject device) {
         assertEquals(0, device.statistics().inFlight());
         AtomicInteger drained = new AtomicInteger();
