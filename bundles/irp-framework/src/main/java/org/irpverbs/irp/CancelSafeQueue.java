@@ -147,6 +147,19 @@ public final class CancelSafeQueue {
         }
     }
 
+    /**
+     * Unlinks a request whose cancel routine the framework cleared because its dispatch routine
+     * threw after queueing it: the framework completes it instead of leaving it queued.
+     */
+    void takeBack(Irp irp) {
+        lock.lock();
+        try {
+            unlink(irp);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void link(Irp irp) {
         irp.queueOwner = this;
         irp.queueNext = null;

@@ -7,7 +7,10 @@ package org.irpverbs.irp;
  *
  * <p>Return {@link #CONTINUE_COMPLETION} to let the unwind go on, or
  * {@link NtStatus#MORE_PROCESSING_REQUIRED} to stop it: the request then belongs to this layer
- * again, which may re-send it or complete it later. A routine must not block.
+ * again, which may re-send it or complete it later. A routine must not block, and must return at
+ * DISPATCH (a routine that lowers the level is reported to {@link DriverVerifier}). A re-sent
+ * request that completes again synchronously, on the routine's own thread, is unwound after the
+ * routine returns, not inside its {@code callDriver}: retry loops do not grow the Java stack.
  */
 @FunctionalInterface
 public interface CompletionRoutine {

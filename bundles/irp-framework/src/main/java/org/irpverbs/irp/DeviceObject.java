@@ -47,6 +47,8 @@ public final class DeviceObject {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong cancelled = new AtomicLong();
     private final AtomicLong timedOut = new AtomicLong();
+    /** Requests this device passed on with skipCurrentLocation that have not completed yet. */
+    private final AtomicLong passedOn = new AtomicLong();
     // lock-free: drivers add these from AddDevice and DPCs, at DISPATCH
     private final ConcurrentLinkedQueue<String> interfaces = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<CancelSafeQueue> queues = new ConcurrentLinkedQueue<>();
@@ -211,6 +213,25 @@ public final class DeviceObject {
     }
 
     void requestLeft(int status) {
+        countOutcome(status);
+        removeLock.release();
+    }
+
+    /**
+     * A request left this device's remove lock early, passed on with skipCurrentLocation: it
+     * stays in flight for the statistics until {@link #passedOnRequestLeft}.
+     */
+    void requestPassedOn() {
+        passedOn.incrementAndGet();
+        removeLock.release();
+    }
+
+    void passedOnRequestLeft(int status) {
+        countOutcome(status);
+        passedOn.decrementAndGet();
+    }
+
+    private void countOutcome(int status) {
         if (status < 0) {
             if (status == NtStatus.CANCELLED) {
                 cancelled.incrementAndGet();
@@ -220,15 +241,15 @@ public final class DeviceObject {
                 failed.incrementAndGet();
             }
         }
-        removeLock.release();
     }
 
     public DeviceStatistics statistics() {
         long f = failed.get();
         long c = cancelled.get();
         long t = timedOut.get();
-        long inFlight = removeLock.inFlight();
-        long finished = finishedBefore + removeLock.finished();
+        long stillPassedOn = passedOn.get();
+        long inFlight = removeLock.inFlight() + stillPassedOn;
+        long finished = finishedBefore + removeLock.finished() - stillPassedOn;
         return new DeviceStatistics(inFlight, Math.max(0, finished - f - c - t), f, c, t);
     }
 

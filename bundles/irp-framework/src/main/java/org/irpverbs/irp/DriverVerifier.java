@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Where the framework reports driver bugs it detects, in the spirit of Windows Driver Verifier: a
  * request completed twice, used after completion, completed with a cancel routine still set, a
  * dispatch routine that returned a final status without completing, an exception thrown by a
- * driver routine, a stack too small for the device it was sent to. Every report is also thrown to
+ * driver routine, a routine that returned at another execution level than it was called at, a
+ * request with fewer stack locations left than the device it is passed to needs. Every report is also thrown to
  * the caller that made the mistake where that is safe (second completion, use after completion),
  * so it is never silently ignored. Tests assert {@link #bugCount()} is zero unless a bug is the
  * point of the test.

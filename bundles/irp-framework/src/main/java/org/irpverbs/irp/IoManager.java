@@ -51,12 +51,24 @@ public interface IoManager {
 
     /**
      * Sends a request from outside any stack to the top of {@code target}'s stack, arming its
-     * timeout if it has one. Returns what the top dispatch routine returned (often PENDING); the
-     * request's completion listener runs when it completes.
+     * timeout if it has one (the timeout runs until the request's final completion, across
+     * retries by completion routines). Returns what the top dispatch routine returned (often
+     * PENDING); the request's completion listener runs when it completes.
+     *
+     * @throws IllegalArgumentException if target or irp is null, or the request has fewer stack
+     *                                  locations than the stack needs
+     * @throws IllegalStateException    if the request is in flight or completed and not
+     *                                  {@linkplain Irp#reuse(int) reused} (also reported to
+     *                                  {@link DriverVerifier}); in every case nothing about the
+     *                                  request changed
      */
     int send(DeviceObject target, Irp irp);
 
-    /** {@link #send} with the completion seen as a promise resolved with the request itself. */
+    /**
+     * {@link #send} with the completion seen as a promise resolved with the request itself. The
+     * promise always settles: where {@link #send} would throw, it is failed with that exception
+     * at once and the request is left as it was.
+     */
     Promise<Irp> submit(DeviceObject target, Irp irp);
 
     /**

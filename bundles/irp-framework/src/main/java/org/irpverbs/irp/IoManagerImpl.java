@@ -174,11 +174,27 @@ final class IoManagerImpl implements IoManager {
 
     @Override
     public int send(DeviceObject target, Irp irp) {
+        return sendToTop(sendableTop(target, irp), irp);
+    }
+
+    /**
+     * The top of {@code target}'s stack if {@code irp} may be sent there; otherwise throws before
+     * anything about the request changed (no timer armed, listener untouched).
+     */
+    private static DeviceObject sendableTop(DeviceObject target, Irp irp) {
+        if (target == null || irp == null) {
+            throw new IllegalArgumentException("send needs a device and a request");
+        }
         DeviceObject top = target.attachedTop();
         if (irp.stackSize() < top.stackSize()) {
             throw new IllegalArgumentException("the request has " + irp.stackSize() + " stack location(s); the stack of "
                     + top.name() + " needs " + top.stackSize());
         }
+        irp.checkUnsent(top);
+        return top;
+    }
+
+    private int sendToTop(DeviceObject top, Irp irp) {
         long timeout = irp.timeoutNanos();
         if (timeout > 0) {
             long generation = irp.generation();
@@ -189,10 +205,16 @@ final class IoManagerImpl implements IoManager {
 
     @Override
     public Promise<Irp> submit(DeviceObject target, Irp irp) {
+        DeviceObject top;
+        try {
+            top = sendableTop(target, irp);
+        } catch (RuntimeException refused) {
+            return promises.failed(refused); // not sent: the promise settles now
+        }
         Deferred<Irp> deferred = promises.deferred();
         irp.setCompletionListener(deferred::resolve);
         try {
-            send(target, irp);
+            sendToTop(top, irp);
         } catch (RuntimeException e) {
             if (!irp.isActive() && !irp.isCompleted()) {
                 deferred.fail(e);
@@ -204,6 +226,9 @@ final class IoManagerImpl implements IoManager {
     @Override
     public Promise<IoResult> internalDeviceControl(DeviceObject target, int ioControlCode, Object argument, ByteBuffer input,
             ByteBuffer output) {
+        if (target == null) {
+            return promises.failed(new IoStatusException(NtStatus.INVALID_PARAMETER, "internal device control needs a device"));
+        }
         Irp irp = Irp.forDevice(target);
         irp.nextLocation().setMajorFunction(MajorFunction.INTERNAL_DEVICE_CONTROL).setIoControlCode(ioControlCode)
                 .setArgument(argument).setInputBuffer(input).setOutputBuffer(output);
@@ -364,6 +389,9 @@ final class IoManagerImpl implements IoManager {
 
     @Override
     public <T> Promise<T> queryInterface(DeviceObject device, Class<T> type) {
+        if (device == null || type == null) {
+            return promises.failed(new IoStatusException(NtStatus.INVALID_PARAMETER, "an interface query needs a device and a type"));
+        }
         PnpDispatch.InterfaceQuery query = new PnpDispatch.InterfaceQuery(type);
         Irp irp = Irp.forDevice(device);
         irp.nextLocation().setMajorFunction(MajorFunction.PNP).setMinorFunction(PnpMinorFunction.QUERY_INTERFACE)

@@ -22,6 +22,12 @@ public final class IoStackLocation {
     boolean invokeOnSuccess;
     boolean invokeOnError;
     boolean invokeOnCancel;
+    /**
+     * Set by {@link Irp#setCompletionRoutineEx}: the device the routine belongs to, and the remove
+     * lock of that device the routine holds a reference on until it has run or is dropped.
+     */
+    DeviceObject routineDevice;
+    RemoveLock routineLock;
     /** The framework holds this device's remove lock for the request while this location is live. */
     boolean removeLockHeld;
     /** SL_PENDING_RETURNED: the layer at this location returned (or will return) PENDING. */
@@ -132,7 +138,18 @@ public final class IoStackLocation {
         fileObject = other.fileObject;
     }
 
+    /** Drops the completion routine's hold on its device, if it has one (the routine will not run). */
+    void releaseRoutineReference() {
+        RemoveLock held = routineLock;
+        if (held != null) {
+            routineLock = null;
+            routineDevice = null;
+            held.releaseReference();
+        }
+    }
+
     void clear() {
+        releaseRoutineReference();
         major = null;
         minor = null;
         ioControlCode = 0;

@@ -43,6 +43,13 @@ final class LevelState {
     private long classesAtRaise;
     /** Set by the sampler when it already reported this span, so the exit check does not repeat it. */
     volatile boolean sampledInSpan;
+    /**
+     * The request whose completion routine this thread is running, and whether it completed again
+     * on this thread meanwhile (a synchronous retry); {@link Irp} uses them to unwind a retry
+     * iteratively instead of recursing. Owner thread only.
+     */
+    Irp routineRequest;
+    boolean routineRequestCompleted;
 
     @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; we build for 17
     private LevelState() {

@@ -21,6 +21,7 @@ public final class RemoveLock {
     private static final VarHandle ENTERED;
     private static final VarHandle EXITED;
     private static final VarHandle DRAIN_FIRED;
+    private static final VarHandle REFERENCES;
 
     static {
         try {
@@ -28,6 +29,7 @@ public final class RemoveLock {
             ENTERED = lookup.findVarHandle(RemoveLock.class, "entered", long.class);
             EXITED = lookup.findVarHandle(RemoveLock.class, "exited", long.class);
             DRAIN_FIRED = lookup.findVarHandle(RemoveLock.class, "drainFired", int.class);
+            REFERENCES = lookup.findVarHandle(RemoveLock.class, "references", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -38,6 +40,12 @@ public final class RemoveLock {
     @SuppressWarnings("unused")
     private long p1, p2, p3, p4, p5, p6, p7;
     private volatile long exited;
+    /**
+     * Holds on the device that are not requests (a completion routine set with
+     * {@link Irp#setCompletionRoutineEx}): they hold off the drain like requests but are not
+     * counted in the statistics.
+     */
+    private volatile long references;
     /** SUCCESS while admitting; otherwise the status refused requests complete with. */
     private volatile int refuseStatus = NtStatus.SUCCESS;
     private volatile boolean draining;
@@ -59,7 +67,29 @@ public final class RemoveLock {
     /** {@code IoReleaseRemoveLock}. */
     public void release() {
         long out = (long) EXITED.getAndAdd(this, 1L) + 1;
-        if (draining && out == entered) {
+        if (draining && out == entered && references == 0) {
+            fireDrained();
+        }
+    }
+
+    /**
+     * Takes a hold that is not a request: SUCCESS, or the refusal status once removal began. Each
+     * side of the drain check updates its own counter atomically and then reads the other's, so
+     * whichever of the last request and the last reference leaves second sees both at zero.
+     */
+    int acquireReference() {
+        REFERENCES.getAndAdd(this, 1L);
+        int refuse = refuseStatus;
+        if (refuse != NtStatus.SUCCESS) {
+            releaseReference();
+            return refuse;
+        }
+        return NtStatus.SUCCESS;
+    }
+
+    void releaseReference() {
+        long left = (long) REFERENCES.getAndAdd(this, -1L) - 1;
+        if (draining && left == 0 && exited == entered) {
             fireDrained();
         }
     }
@@ -106,14 +136,15 @@ public final class RemoveLock {
     /**
      * {@code IoReleaseRemoveLockAndWait} without the wait: refuses new requests with
      * {@code status} and runs {@code whenDrained} once, on the thread that finishes the last
-     * request in flight (at DISPATCH), or right here if none is in flight.
+     * request in flight or runs the last completion routine holding the device (at DISPATCH), or
+     * right here if there is none.
      */
     public void beginRemove(int status, Runnable whenDrained) {
         refuse(status);
         onDrained = whenDrained;
         draining = true;
         long out = exited;
-        if (out == entered) {
+        if (out == entered && references == 0) {
             fireDrained();
         }
     }

@@ -125,25 +125,7 @@ public class IrpTest {
     public void moreProcessingRequiredStopsTheUnwindAndTheLayerCompletesLater() {
         List<String> trace = TestStacks.trace();
         // the top layer sends the request down twice (a retry), then completes it itself
-        DriverObject retrying = DriverObject.builder("retry").dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, (d, irp) -> {
-            irp.copyCurrentToNext();
-            irp.setCompletionRoutine(new CompletionRoutine() {
-                int attempts;
-
-                @Override
-                public int onCompletion(DeviceObject self, Irp request, Object context) {
-                    trace.add("attempt " + (++attempts) + " " + NtStatus.name(request.status()));
-                    if (attempts < 2) {
-                        request.copyCurrentToNext();
-                        request.setCompletionRoutine(this, null);
-                        self.lowerDevice().callDriver(request);
-                        return NtStatus.MORE_PROCESSING_REQUIRED;
-                    }
-                    return CompletionRoutine.CONTINUE_COMPLETION;
-                }
-            }, null);
-            return d.lowerDevice().callDriver(irp);
-        }).build();
+        DriverObject retrying = TestStacks.retryingDriver(2, new AtomicInteger(), trace);
         DeviceObject pdo = TestStacks.stack(fw.io(), TestStacks.completingDriver("bottom", trace), retrying);
         AtomicInteger listened = new AtomicInteger();
         Irp irp = TestStacks.internal(pdo, TestStacks.ECHO).setCompletionListener(r -> listened.incrementAndGet());

@@ -2,6 +2,7 @@ package org.irpverbs.irp;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Small drivers for building stacks by hand in tests. */
 final class TestStacks {
@@ -57,5 +58,32 @@ final class TestStacks {
         Irp irp = Irp.forDevice(target);
         irp.nextLocation().setMajorFunction(MajorFunction.INTERNAL_DEVICE_CONTROL).setIoControlCode(code);
         return irp;
+    }
+
+    /**
+     * A layer whose routine re-sends the request until it has seen {@code attempts}
+     * completions, tracing "attempt n STATUS" (trace may be null); {@code seen} counts them.
+     */
+    static DriverObject retryingDriver(int attempts, AtomicInteger seen, List<String> trace) {
+        return DriverObject.builder("retry").dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, (d, irp) -> {
+            irp.copyCurrentToNext();
+            irp.setCompletionRoutine(new CompletionRoutine() {
+                @Override
+                public int onCompletion(DeviceObject self, Irp request, Object context) {
+                    int n = seen.incrementAndGet();
+                    if (trace != null) {
+                        trace.add("attempt " + n + " " + NtStatus.name(request.status()));
+                    }
+                    if (n < attempts) {
+                        request.copyCurrentToNext();
+                        request.setCompletionRoutine(this, null);
+                        self.lowerDevice().callDriver(request);
+                        return NtStatus.MORE_PROCESSING_REQUIRED;
+                    }
+                    return CompletionRoutine.CONTINUE_COMPLETION;
+                }
+            }, null);
+            return d.lowerDevice().callDriver(irp);
+        }).build();
     }
 }
