@@ -57,13 +57,13 @@ final class Endpoint implements AutoCloseable {
     private final SendWorkRequest send = new SendWorkRequest();
     private final ReceiveWorkRequest receive = new ReceiveWorkRequest();
 
-    private Endpoint(IoManager io, HcaDevice hca, int port, int bufferBytes) {
+    private Endpoint(IoManager io, HcaDevice hca, String portLabel, int port, int bufferBytes) {
         this.hca = hca;
         this.port = port;
         this.verbs = new Verbs(io, hca.device());
         this.caAttributes = Await.value(verbs.queryCa(), "QUERY_CA on " + hca.name());
         if (port > caAttributes.physicalPorts()) {
-            throw new IllegalArgumentException("port must be 1.." + caAttributes.physicalPorts() + " on " + hca.name()
+            throw new IllegalArgumentException(portLabel + " must be 1.." + caAttributes.physicalPorts() + " on " + hca.name()
                     + ", was " + port);
         }
         this.portAttributes = Await.value(verbs.queryPort(port), "QUERY_PORT " + port + " on " + hca.name());
@@ -81,15 +81,18 @@ final class Endpoint implements AutoCloseable {
 
     /**
      * Opens an endpoint: PD, buffer registered with {@code access}, CQs of {@code sendDepth} and
-     * {@code recvDepth} entries, an RC QP in RESET.
+     * {@code recvDepth} entries, an RC QP in RESET. If a step fails, what was made is released.
+     *
+     * @param portLabel how the user named {@code port}, for messages: {@code port} or {@code remote port}
      */
-    static Endpoint open(IoManager io, HcaDevice hca, int port, int bufferBytes, int sendDepth, int recvDepth,
-            int access) {
-        Endpoint e = new Endpoint(io, hca, port, bufferBytes);
+    static Endpoint open(IoManager io, HcaDevice hca, String portLabel, int port, int bufferBytes, int sendDepth,
+            int recvDepth, int access) {
+        Endpoint e = new Endpoint(io, hca, portLabel, port, bufferBytes);
         try {
-            if (sendDepth > e.caAttributes.maxQpWr() || recvDepth > e.caAttributes.maxQpWr()) {
-                throw new IllegalArgumentException("the depth must be at most " + e.caAttributes.maxQpWr() + " on "
-                        + hca.name() + " (its largest work queue)");
+            int depth = Math.max(sendDepth, recvDepth);
+            if (depth > e.caAttributes.maxQpWr()) {
+                throw new IllegalArgumentException("-t must be 1.." + e.caAttributes.maxQpWr() + " on " + hca.name()
+                        + " (its largest work queue), was " + depth);
             }
             e.pd = e.keep(Await.value(e.verbs.allocPd(), "ALLOC_PD on " + hca.name()));
             e.mr = e.keep(Await.value(e.verbs.regMr(e.pd, e.buffer, e.address, access), "REG_MR on " + hca.name()));
@@ -99,7 +102,11 @@ final class Endpoint implements AutoCloseable {
                     Math.max(1, recvDepth), 1, 0, true), "CREATE_QP on " + hca.name()));
             return e;
         } catch (RuntimeException failure) {
-            e.close();
+            try {
+                e.close();
+            } catch (RuntimeException releaseFailure) {
+                failure.addSuppressed(releaseFailure);
+            }
             throw failure;
         }
     }
@@ -227,16 +234,26 @@ final class Endpoint implements AutoCloseable {
                 psn, mr.rkey(), address);
     }
 
-    /** Destroys the QP, CQs, MR and PD (what was made), reporting the first failure after trying all. */
+    /** True while the HCA's driver runs it; once it stopped, the speed path and the verbs fail. */
+    boolean hcaStarted() {
+        return hca.state() == HcaDevice.State.STARTED;
+    }
+
+    /**
+     * Destroys the QP, CQs, MR and PD (what was made), even if the thread is interrupted, and
+     * reports the first failure after trying all. An HCA whose driver went away took them with its
+     * device (REMOVE closes the hardware: CLOSE_HCA, and the driver's tables go with the device), so
+     * the destroys that then fail are not failures to release.
+     */
     @Override
     public void close() {
         RuntimeException first = null;
         for (int i = made.size() - 1; i >= 0; i--) {
             VerbsHandle handle = made.get(i);
             try {
-                Await.value(verbs.destroy(handle), "destroying " + handle + " on " + hca.name());
+                Await.releasing(verbs.destroy(handle), "destroying " + handle + " on " + hca.name());
             } catch (RuntimeException e) {
-                if (first == null) {
+                if (first == null && hcaStarted()) {
                     first = e;
                 }
             }
