@@ -28,6 +28,8 @@ final class IrpReports {
     private static final int MAX_STACK_DEPTH = 64;
     /** How many recent violations and bugs {@code irp:stats} lists. */
     private static final int RECENT_SHOWN = 5;
+    /** The reports' tables fit a terminal this wide: long last cells (hardware IDs, details) wrap. */
+    static final int WIDTH = 120;
 
     private IrpReports() {}
 
@@ -46,7 +48,7 @@ final class IrpReports {
             Map<DeviceObject, List<DeviceObject>> stacks = stacksByBottom(devices);
             out.append("Device stacks, each from top to bottom: ").append(stacks.size()).append("\n\n");
             TextTable table = new TextTable("STACK", "KIND", "NAME", "DRIVER", "PNP STATE", "IN FLIGHT", "HARDWARE IDS")
-                    .right(5);
+                    .right(5).width(WIDTH);
             int number = 0;
             for (List<DeviceObject> stack : stacks.values()) {
                 if (number > 0) {
@@ -175,7 +177,7 @@ final class IrpReports {
         } else {
             out.append("Requests per device (in creation order):\n\n");
             TextTable table = new TextTable("DEVICE", "KIND", "DRIVER", "IN FLIGHT", "COMPLETED", "FAILED", "CANCELLED",
-                    "TIMED OUT", "DETAILS").right(3, 4, 5, 6, 7);
+                    "TIMED OUT", "DETAILS").right(3, 4, 5, 6, 7).width(WIDTH);
             long inFlight = 0;
             long completed = 0;
             long failed = 0;

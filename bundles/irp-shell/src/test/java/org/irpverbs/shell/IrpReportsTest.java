@@ -80,10 +80,12 @@ public class IrpReportsTest {
     /** Extension with a summary for the DETAILS column. */
     static final class FunctionState {
         volatile CancelSafeQueue queue;
+        /** More details, as an HCA device's summary has (a test makes them long). */
+        volatile String more = "";
 
         @Override
         public String toString() {
-            return "queued " + queue.size();
+            return "queued " + queue.size() + more;
         }
     }
 
@@ -295,6 +297,52 @@ public class IrpReportsTest {
         assertEquals(IrpReports.stacks(io), commands.stacks());
         assertTrue(commands.stats().contains("Function0"));
         assertClean();
+    }
+
+    @Test
+    public void statsLinesFit120ColumnsWithLongDetailsWrapped() throws Exception {
+        buildStacks();
+        StringBuilder more = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            more.append(", table").append(i).append(" ").append(i * 7).append("/1024");
+        }
+        io.device("Function0").extension(FunctionState.class).more = more.toString();
+        String text = IrpReports.stats(io);
+        for (String line : lines(text)) {
+            assertTrue(line.length() + " columns: " + line, line.length() <= IrpReports.WIDTH);
+        }
+        int details = lineStarting(text, "DEVICE").indexOf("DETAILS");
+        List<String> all = lines(text);
+        int first = indexOf(all, "Function0 ");
+        StringBuilder wrapped = new StringBuilder(all.get(first).substring(details));
+        for (int i = first + 1; all.get(i).length() > details && all.get(i).substring(0, details).isBlank(); i++) {
+            wrapped.append(' ').append(all.get(i).substring(details));
+        }
+        assertEquals("the details, wrapped under their column", "queued 0" + more, wrapped.toString());
+        assertTrue(lineStarting(text, "Function0 ").matches("Function0 +FDO +TestFunction( +0){5}  queued 0, table0 0/1024.*"));
+        assertClean();
+    }
+
+    @Test
+    public void theCommandsPrintTheirUsageForHelpAndRejectAnythingElseInOneLine() throws Exception {
+        IrpCommands commands = new IrpCommands(io);
+        assertTrue(commands.stacks("-h").startsWith("usage: irp:stacks\n"));
+        assertTrue(commands.stats("--help").startsWith("usage: irp:stats\n"));
+        assertTrue(commands.stats("-h").contains("  -h, --help"));
+        bad("irp:stacks: takes no arguments, got extra ('irp:stacks -h' shows the usage)", () -> commands.stacks("extra"));
+        bad("irp:stats: unknown option -w; it takes only -h ('irp:stats -h' shows the usage)",
+                () -> commands.stats("-w", "80"));
+        assertClean();
+    }
+
+    private static void bad(String message, Runnable command) {
+        try {
+            command.run();
+            throw new AssertionError("accepted");
+        } catch (IllegalArgumentException e) {
+            assertEquals(message, e.getMessage());
+            assertEquals("no class name", e.getMessage(), e.toString());
+        }
     }
 
     @Test
