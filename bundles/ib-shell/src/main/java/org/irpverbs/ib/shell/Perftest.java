@@ -136,7 +136,9 @@ abstract class Perftest {
         String when = measuring ? "after " + run.soFar() : "during set-up";
         String released = releaseProblem != null ? "; " + releaseProblem : "; " + released(localHca, remoteHca);
         if (interrupted) {
-            throw new CommandFailure(command() + ": interrupted " + when + released);
+            CommandFailure interruptedRun = new CommandFailure(command() + ": interrupted " + when + released);
+            display.interrupted(interruptedRun.getMessage());
+            throw interruptedRun;
         }
         for (HcaDevice hca : new HcaDevice[] {localHca, remoteHca}) {
             if (hca.state() != HcaDevice.State.STARTED) {

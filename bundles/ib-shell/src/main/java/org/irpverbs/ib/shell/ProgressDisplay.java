@@ -18,6 +18,9 @@ interface ProgressDisplay {
 
         @Override
         public void clear() {}
+
+        @Override
+        public void interrupted(String line) {}
     };
 
     /** Shows {@code line} in place of the one shown before. */
@@ -25,6 +28,14 @@ interface ProgressDisplay {
 
     /** Removes the line shown, if any, so that the command's output starts on a clean line. */
     void clear();
+
+    /**
+     * The run was interrupted and ends with {@code line}: shown here as well as thrown, because
+     * when the shell interrupts a command by cancelling its job (gogo.jline on Ctrl-C: the job's
+     * controller stops waiting at once, prints {@code java.lang.InterruptedException} and cancels
+     * the command's pipe), nobody receives the command's own failure.
+     */
+    void interrupted(String line);
 
     /** The least time between two {@link #show(String)} calls. */
     default long intervalNanos() {

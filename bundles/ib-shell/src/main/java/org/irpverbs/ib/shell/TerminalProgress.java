@@ -57,6 +57,13 @@ final class TerminalProgress implements ProgressDisplay {
     }
 
     @Override
+    public void interrupted(String line) {
+        clear();
+        out.println(line);
+        out.flush();
+    }
+
+    @Override
     public void clear() {
         if (shown > 0) {
             out.print("\r" + " ".repeat(shown) + "\r");

@@ -260,7 +260,9 @@ public class IbCommandsTest {
                 + " iterations; the PD, MR, CQs and QP it made on hca1 and hca0 were released"));
         assertEquals(before0, rig.hcaDevice("hca0").statistics().resources());
         assertEquals(before1, rig.hcaDevice("hca1").statistics().resources());
-        assertEquals("<clear>", display.events.get(display.events.size() - 1));
+        assertEquals("the terminal is told too (a cancelled Gogo job drops the failure)",
+                List.of("<clear>", "<interrupted> " + failure.getMessage()),
+                display.events.subList(display.events.size() - 2, display.events.size()));
         rig.assertClean();
     }
 
@@ -367,6 +369,11 @@ public class IbCommandsTest {
         @Override
         public void clear() {
             events.add("<clear>");
+        }
+
+        @Override
+        public void interrupted(String line) {
+            events.add("<interrupted> " + line);
         }
 
         @Override
