@@ -133,22 +133,39 @@ final class IrpReports {
         for (int i = 0; i < kids.size(); i++) {
             DeviceObject child = kids.get(i);
             boolean last = i == kids.size() - 1;
-            out.append(indent).append(last ? "`-- " : "|-- ").append(describe(child));
-            if (!child.hardwareIds().isEmpty()) {
-                out.append(" [").append(String.join(", ", child.hardwareIds())).append(']');
+            List<String> units = new ArrayList<>();
+            units.add(describe(child));
+            List<String> ids = child.hardwareIds();
+            for (int k = 0; k < ids.size(); k++) {
+                units.add((k == 0 ? "[" : "") + ids.get(k) + (k == ids.size() - 1 ? "]" : ","));
             }
             DeviceObject top = child.attachedTop();
-            if (top != child) {
-                out.append(" -> ").append(describe(top));
-            } else {
-                out.append(" (no driver attached)");
-            }
-            out.append('\n');
+            units.add(top != child ? "-> " + describe(top) : "(no driver attached)");
+            appendWrapped(out, indent + (last ? "`-- " : "|-- "), indent + (last ? "    " : "|   ") + "    ", units);
             DeviceObject childBus = busByBottom.get(child);
             if (childBus != null && shown.add(childBus)) {
                 appendChildren(out, childBus, relations, busByBottom, shown, indent + (last ? "    " : "|   "));
             }
         }
+    }
+
+    /**
+     * {@code units} joined by spaces after {@code first}, a new line (after {@code continuation})
+     * before a unit that would make the line wider than {@link #WIDTH}.
+     */
+    private static void appendWrapped(StringBuilder out, String first, String continuation, List<String> units) {
+        StringBuilder line = new StringBuilder(first);
+        boolean empty = true;
+        for (String unit : units) {
+            if (!empty && line.length() + 1 + unit.length() > WIDTH) {
+                out.append(line).append('\n');
+                line = new StringBuilder(continuation);
+                empty = true;
+            }
+            line.append(empty ? "" : " ").append(unit);
+            empty = false;
+        }
+        out.append(line).append('\n');
     }
 
     private static String describe(DeviceObject d) {

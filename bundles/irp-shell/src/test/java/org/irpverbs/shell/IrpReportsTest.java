@@ -50,6 +50,10 @@ public class IrpReportsTest {
         DeviceObject child;
 
         TestBus() {
+            this(List.of(CHILD_ID));
+        }
+
+        TestBus(List<String> childIds) {
             object = DriverObject.builder("TestBus").pnp(new PnpHandler() {
                 @Override
                 public List<DeviceObject> queryBusRelations(DeviceObject device) {
@@ -57,7 +61,7 @@ public class IrpReportsTest {
                         return null;
                     }
                     if (child == null) {
-                        child = device.ioManager().createPhysicalDevice(object, "Child0", List.of(CHILD_ID), null);
+                        child = device.ioManager().createPhysicalDevice(object, "Child0", childIds, null);
                     }
                     return List.of(child);
                 }
@@ -153,8 +157,10 @@ public class IrpReportsTest {
         io = IoManagers.create("shell-test", 2, null);
     }
 
-    private void buildStacks() throws Exception {
-        bus = new TestBus();
+    private void buildStacks(String... moreChildIds) throws Exception {
+        List<String> ids = new java.util.ArrayList<>(List.of(CHILD_ID));
+        ids.addAll(List.of(moreChildIds));
+        bus = new TestBus(ids);
         function = new TestFunction();
         filter = new TestFilter();
         IoManagers.addDriver(io, function, DriverRegistration.function(0, CHILD_ID));
@@ -320,6 +326,18 @@ public class IrpReportsTest {
         }
         assertEquals("the details, wrapped under their column", "queued 0" + more, wrapped.toString());
         assertTrue(lineStarting(text, "Function0 ").matches("Function0 +FDO +TestFunction( +0){5}  queued 0, table0 0/1024.*"));
+        assertClean();
+    }
+
+    @Test
+    public void stacksLinesFit120ColumnsWithLongHardwareIds() throws Exception {
+        buildStacks("PCI\\VEN_02C9&DEV_6278&SUBSYS_00000000", "IRPVERBS\\MEMFREE_CAPABLE", "IRPVERBS\\TAVOR_COMPATIBLE");
+        String text = IrpReports.stacks(io);
+        for (String line : lines(text)) {
+            assertTrue(line.length() + " columns: " + line, line.length() <= IrpReports.WIDTH);
+        }
+        assertTrue(text, text.contains("`-- Child0 (PDO, TestBus, STARTED) [TEST\\CHILD, PCI\\VEN_02C9&DEV_6278&SUBSYS_00000000,"
+                + " IRPVERBS\\MEMFREE_CAPABLE,\n        IRPVERBS\\TAVOR_COMPATIBLE] -> Filter0 (filter, TestFilter, STARTED)\n"));
         assertClean();
     }
 
