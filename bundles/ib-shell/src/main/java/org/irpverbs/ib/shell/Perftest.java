@@ -134,7 +134,8 @@ abstract class Perftest {
             return report;
         }
         String when = measuring ? "after " + run.soFar() : "during set-up";
-        String released = releaseProblem != null ? "; " + releaseProblem : "; " + released(localHca, remoteHca);
+        String released = releaseProblem != null ? "; " + releaseProblem
+                : opened.isEmpty() ? "" : "; " + released(opened.stream().map(e -> e.hca).distinct().toList());
         if (interrupted) {
             CommandFailure interruptedRun = new CommandFailure(command() + ": interrupted " + when + released);
             display.interrupted(interruptedRun.getMessage());
@@ -196,11 +197,11 @@ abstract class Perftest {
         return problem;
     }
 
-    /** What happened to the test's PD, MR, CQs and QPs on each HCA. */
-    private static String released(HcaDevice localHca, HcaDevice remoteHca) {
+    /** What happened to the test's PD, MR, CQs and QPs on each HCA it opened an endpoint on. */
+    private static String released(List<HcaDevice> hcas) {
         List<String> live = new ArrayList<>();
         List<String> gone = new ArrayList<>();
-        for (HcaDevice hca : localHca == remoteHca ? List.of(localHca) : List.of(localHca, remoteHca)) {
+        for (HcaDevice hca : hcas) {
             (hca.state() == HcaDevice.State.STARTED ? live : gone).add(hca.name());
         }
         String text = "";

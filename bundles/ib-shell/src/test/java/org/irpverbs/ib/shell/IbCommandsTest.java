@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.util.List;
 import java.util.Map;
@@ -217,8 +216,9 @@ public class IbCommandsTest {
     @Test
     public void badPerftestArgumentsFailWithOneLine() {
         bad("ib:write_bw: no HCA named 'hca9'; HCAs: hca0, hca1", () -> commands.write_bw("hca9", "1", "hca1", "1"));
-        bad("ib:read_bw: port must be 1..2 on hca0, was 3", () -> commands.read_bw("hca0", "3", "hca1", "1"));
-        bad("ib:read_bw: remote port must be 1..2 on hca1, was 7", () -> commands.read_bw("hca0", "1", "hca1", "7"));
+        assertEquals("ib:read_bw: port must be 1..2 on hca0, was 3", failureOf(() -> commands.read_bw("hca0", "3", "hca1", "1")));
+        assertEquals("ib:read_bw: remote port must be 1..2 on hca1, was 7; the PD, MR, CQs and QP it made on hca0 were"
+                + " released", failureOf(() -> commands.read_bw("hca0", "1", "hca1", "7")));
         bad("ib:send_bw: unknown option -x", () -> commands.send_bw("hca0", "1", "hca1", "1", "-x", "1"));
         bad("ib:send_lat: expected 4 arguments", () -> commands.send_lat());
         bad("ib:write_bw: -s must be 1..8388608, was 0", () -> commands.write_bw("hca0", "1", "hca1", "1", "-s", "0"));
@@ -307,13 +307,19 @@ public class IbCommandsTest {
     }
 
     private static void bad(String message, Runnable command) {
+        String failure = failureOf(command);
+        assertTrue("'" + failure + "' should say '" + message + "'", failure.contains(message));
+    }
+
+    /** The one line the command fails with. */
+    private static String failureOf(Runnable command) {
         try {
             command.run();
-            fail("accepted");
+            throw new AssertionError("accepted");
         } catch (CommandFailure e) {
-            assertTrue("'" + e.getMessage() + "' should say '" + message + "'", e.getMessage().contains(message));
             assertEquals("no class name", e.getMessage(), e.toString());
             assertFalse("one line: " + e.getMessage(), e.getMessage().contains("\n"));
+            return e.getMessage();
         }
     }
 
