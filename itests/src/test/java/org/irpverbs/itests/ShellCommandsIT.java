@@ -146,6 +146,17 @@ public class ShellCommandsIT {
     }
 
     @Test
+    public void aRunInASessionWithoutATerminalPrintsNoProgress() throws Exception {
+        out.reset();
+        String result = String.valueOf(session.execute("ib:write_bw hca0 1 hca1 1 -s 4096 -n 300"));
+        assertTrue(result, result.contains("data verified"));
+        assertFalse("progress only on a terminal: " + printed(), printed().contains("\r") || result.contains("\r"));
+        assertFalse(printed(), printed().contains("iterations ("));
+        assertNothingIn("hca0");
+        assertNothingIn("hca1");
+    }
+
+    @Test
     public void anHcaWhoseDriverBundleIsStoppedIsNamedAsSuch() throws Exception {
         tavorBundle().stop();
         String devinfo = String.valueOf(session.execute("ib:devinfo"));

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.NtStatus;
@@ -26,6 +27,7 @@ import org.irpverbs.verbs.VerbsHandle;
 import org.irpverbs.verbs.VerbsSpeedPath;
 import org.irpverbs.verbs.WcStatus;
 import org.irpverbs.verbs.WorkCompletion;
+import org.osgi.util.promise.Promise;
 
 /**
  * One side of a perftest: an HCA port with a PD, a registered buffer, a send and a receive CQ and
@@ -94,12 +96,12 @@ final class Endpoint implements AutoCloseable {
                 throw new IllegalArgumentException("-t must be 1.." + e.caAttributes.maxQpWr() + " on " + hca.name()
                         + " (its largest work queue), was " + depth);
             }
-            e.pd = e.keep(Await.value(e.verbs.allocPd(), "ALLOC_PD on " + hca.name()));
-            e.mr = e.keep(Await.value(e.verbs.regMr(e.pd, e.buffer, e.address, access), "REG_MR on " + hca.name()));
-            e.sendCq = e.keep(Await.value(e.verbs.createCq(Math.max(1, sendDepth)), "CREATE_CQ on " + hca.name()));
-            e.recvCq = e.keep(Await.value(e.verbs.createCq(Math.max(1, recvDepth)), "CREATE_CQ on " + hca.name()));
-            e.qp = e.keep(Await.value(e.verbs.createQp(e.pd, QpType.RC, e.sendCq, e.recvCq, Math.max(1, sendDepth),
-                    Math.max(1, recvDepth), 1, 0, true), "CREATE_QP on " + hca.name()));
+            e.pd = e.make(e.verbs.allocPd(), "ALLOC_PD on " + hca.name());
+            e.mr = e.make(e.verbs.regMr(e.pd, e.buffer, e.address, access), "REG_MR on " + hca.name());
+            e.sendCq = e.make(e.verbs.createCq(Math.max(1, sendDepth)), "CREATE_CQ on " + hca.name());
+            e.recvCq = e.make(e.verbs.createCq(Math.max(1, recvDepth)), "CREATE_CQ on " + hca.name());
+            e.qp = e.make(e.verbs.createQp(e.pd, QpType.RC, e.sendCq, e.recvCq, Math.max(1, sendDepth),
+                    Math.max(1, recvDepth), 1, 0, true), "CREATE_QP on " + hca.name());
             return e;
         } catch (RuntimeException failure) {
             try {
@@ -111,7 +113,31 @@ final class Endpoint implements AutoCloseable {
         }
     }
 
-    private <T extends VerbsHandle> T keep(T handle) {
+    /**
+     * Test seam: runs on the command's thread once a verb that makes an object was sent, before
+     * its promise is waited for, with the verb's description (a test interrupts the thread there).
+     */
+    static volatile Consumer<String> afterMakingVerbSent = what -> {};
+
+    /**
+     * The object a verb makes, kept for {@link #close()}. If the wait is interrupted the verb still
+     * goes on in the HCA, so its object is waited for (uninterruptibly) and kept too before the
+     * interrupt is passed on: otherwise it would be made after the command gave up and never
+     * released.
+     */
+    private <T extends VerbsHandle> T make(Promise<T> promise, String what) {
+        afterMakingVerbSent.accept(what);
+        T handle;
+        try {
+            handle = Await.value(promise, what);
+        } catch (Interrupted interrupted) {
+            try {
+                made.add(Await.releasing(promise, what));
+            } catch (RuntimeException failed) {
+                interrupted.addSuppressed(failed); // it made nothing: nothing to release
+            }
+            throw interrupted;
+        }
         made.add(handle);
         return handle;
     }

@@ -47,6 +47,7 @@ public class IbCommandsTest {
 
     @After
     public void tearDown() {
+        Endpoint.afterMakingVerbSent = what -> {};
         rig.close();
     }
 
@@ -278,6 +279,25 @@ public class IbCommandsTest {
         assertTrue(String.valueOf(failure), failure instanceof CommandFailure);
         assertTrue(failure.getMessage(), failure.getMessage().startsWith("ib:write_bw: "));
         assertTrue(failure.getMessage(), failure.getMessage().contains("interrupted"));
+        assertEquals(before0, rig.hcaDevice("hca0").statistics().resources());
+        assertEquals(before1, rig.hcaDevice("hca1").statistics().resources());
+        rig.assertClean();
+    }
+
+    @Test
+    public void interruptWhileAVerbMakesAnObjectReleasesThatObjectToo() throws Exception {
+        Map<String, ResourceUsage> before0 = rig.hcaDevice("hca0").statistics().resources();
+        Map<String, ResourceUsage> before1 = rig.hcaDevice("hca1").statistics().resources();
+        // Ctrl-C lands while CREATE_QP on hca0 is in the HCA: the QP is made after the wait gave up
+        Endpoint.afterMakingVerbSent = what -> {
+            if (what.equals("CREATE_QP on hca0")) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Run run = Run.start(() -> commands.write_bw("hca1", "1", "hca0", "1"));
+        Throwable failure = run.end();
+        assertEquals("ib:write_bw: interrupted during set-up; the PD, MR, CQs and QP it made on hca1 were released",
+                failure.getMessage());
         assertEquals(before0, rig.hcaDevice("hca0").statistics().resources());
         assertEquals(before1, rig.hcaDevice("hca1").statistics().resources());
         rig.assertClean();
