@@ -1,5 +1,7 @@
 package org.irpverbs.shell;
 
+import java.util.function.Supplier;
+import org.apache.felix.service.command.Descriptor;
 import org.irpverbs.irp.IoManager;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -14,7 +16,9 @@ import org.osgi.service.component.annotations.Reference;
  * <li>{@code irp:stats}: per-device request counters, blocking violations at DISPATCH and driver
  * bugs reported by the verifier.</li>
  * </ul>
- * Both take no arguments (Gogo rejects extra ones) and return the text, which Gogo prints.
+ * Both carry a Gogo {@link Descriptor} (for {@code help}), print their usage for {@code -h} or
+ * {@code --help} and take nothing else: they take their arguments as strings, so that anything
+ * else fails with one line ({@link UsageFailure}) instead of Gogo's coercion error.
  *
  * <p>The I/O manager reference is static and mandatory: without a manager there is nothing to show,
  * so the commands are simply not registered. Commands run on the shell's thread at PASSIVE and
@@ -26,6 +30,14 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=stats"
 })
 public final class IrpCommands {
+    static final String STACKS_USAGE = "usage: irp:stacks\n\nEvery device stack from top to bottom (kind, name, driver,"
+            + " PnP state, requests in flight, a PDO's hardware IDs), then the bus relations as a tree.\n\n"
+            + "  -h, --help  print this usage\n";
+    static final String STATS_USAGE = "usage: irp:stats\n\nPer device: requests in flight, completed, failed, cancelled"
+            + " and timed out, and the driver's details; then blocking at DISPATCH and driver bugs found by the"
+            + " verifier, with the most recent. Lines fit " + IrpReports.WIDTH + " columns.\n\n"
+            + "  -h, --help  print this usage\n";
+
     private final IoManager io;
 
     @Activate
@@ -33,13 +45,39 @@ public final class IrpCommands {
         this.io = io;
     }
 
-    /** {@code irp:stacks}. */
-    public String stacks() {
-        return IrpReports.stacks(io);
+    @Descriptor("show every device stack, top to bottom, and the bus relations")
+    public String stacks(@Descriptor("-h: this usage; nothing else") String... args) {
+        return run("irp:stacks", STACKS_USAGE, args, () -> IrpReports.stacks(io));
     }
 
-    /** {@code irp:stats}. */
-    public String stats() {
-        return IrpReports.stats(io);
+    @Descriptor("show request counters per device, blocking at DISPATCH and driver bugs")
+    public String stats(@Descriptor("-h: this usage; nothing else") String... args) {
+        return run("irp:stats", STATS_USAGE, args, () -> IrpReports.stats(io));
+    }
+
+    private static String run(String command, String usage, String[] args, Supplier<String> report) {
+        if (args == null || args.length == 0) {
+            return report.get();
+        }
+        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
+            return usage;
+        }
+        String what = args[0].startsWith("-") ? "unknown option " + args[0] + "; it takes only -h"
+                : "takes no arguments, got " + String.join(" ", args);
+        throw new UsageFailure(command + ": " + what + " ('" + command + " -h' shows the usage)");
+    }
+
+    /** Bad arguments, in one line; {@code toString()} is the message, which Gogo prints without a class name. */
+    static final class UsageFailure extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        UsageFailure(String message) {
+            super(message);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage();
+        }
     }
 }

@@ -28,6 +28,8 @@ final class IrpReports {
     private static final int MAX_STACK_DEPTH = 64;
     /** How many recent violations and bugs {@code irp:stats} lists. */
     private static final int RECENT_SHOWN = 5;
+    /** The reports' tables fit a terminal this wide: long last cells (hardware IDs, details) wrap. */
+    static final int WIDTH = 120;
 
     private IrpReports() {}
 
@@ -46,7 +48,7 @@ final class IrpReports {
             Map<DeviceObject, List<DeviceObject>> stacks = stacksByBottom(devices);
             out.append("Device stacks, each from top to bottom: ").append(stacks.size()).append("\n\n");
             TextTable table = new TextTable("STACK", "KIND", "NAME", "DRIVER", "PNP STATE", "IN FLIGHT", "HARDWARE IDS")
-                    .right(5);
+                    .right(5).width(WIDTH);
             int number = 0;
             for (List<DeviceObject> stack : stacks.values()) {
                 if (number > 0) {
@@ -131,22 +133,39 @@ final class IrpReports {
         for (int i = 0; i < kids.size(); i++) {
             DeviceObject child = kids.get(i);
             boolean last = i == kids.size() - 1;
-            out.append(indent).append(last ? "`-- " : "|-- ").append(describe(child));
-            if (!child.hardwareIds().isEmpty()) {
-                out.append(" [").append(String.join(", ", child.hardwareIds())).append(']');
+            List<String> units = new ArrayList<>();
+            units.add(describe(child));
+            List<String> ids = child.hardwareIds();
+            for (int k = 0; k < ids.size(); k++) {
+                units.add((k == 0 ? "[" : "") + ids.get(k) + (k == ids.size() - 1 ? "]" : ","));
             }
             DeviceObject top = child.attachedTop();
-            if (top != child) {
-                out.append(" -> ").append(describe(top));
-            } else {
-                out.append(" (no driver attached)");
-            }
-            out.append('\n');
+            units.add(top != child ? "-> " + describe(top) : "(no driver attached)");
+            appendWrapped(out, indent + (last ? "`-- " : "|-- "), indent + (last ? "    " : "|   ") + "    ", units);
             DeviceObject childBus = busByBottom.get(child);
             if (childBus != null && shown.add(childBus)) {
                 appendChildren(out, childBus, relations, busByBottom, shown, indent + (last ? "    " : "|   "));
             }
         }
+    }
+
+    /**
+     * {@code units} joined by spaces after {@code first}, a new line (after {@code continuation})
+     * before a unit that would make the line wider than {@link #WIDTH}.
+     */
+    private static void appendWrapped(StringBuilder out, String first, String continuation, List<String> units) {
+        StringBuilder line = new StringBuilder(first);
+        boolean empty = true;
+        for (String unit : units) {
+            if (!empty && line.length() + 1 + unit.length() > WIDTH) {
+                out.append(line).append('\n');
+                line = new StringBuilder(continuation);
+                empty = true;
+            }
+            line.append(empty ? "" : " ").append(unit);
+            empty = false;
+        }
+        out.append(line).append('\n');
     }
 
     private static String describe(DeviceObject d) {
@@ -175,7 +194,7 @@ final class IrpReports {
         } else {
             out.append("Requests per device (in creation order):\n\n");
             TextTable table = new TextTable("DEVICE", "KIND", "DRIVER", "IN FLIGHT", "COMPLETED", "FAILED", "CANCELLED",
-                    "TIMED OUT", "DETAILS").right(3, 4, 5, 6, 7);
+                    "TIMED OUT", "DETAILS").right(3, 4, 5, 6, 7).width(WIDTH);
             long inFlight = 0;
             long completed = 0;
             long failed = 0;

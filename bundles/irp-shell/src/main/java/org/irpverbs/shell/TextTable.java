@@ -7,7 +7,10 @@ import java.util.List;
 /**
  * A plain-text table with aligned columns for terminal output: a header, a dashed rule under it,
  * rows, and blank separator rows. Numeric columns are right-aligned so digits line up; the last
- * column is never padded, so long free text (hardware IDs, details) does not widen every line.
+ * column is never padded, so long free text (hardware IDs, details) does not widen every line, and
+ * with {@link #width(int)} a line that would be wider has its last cell wrapped at spaces onto
+ * continuation lines under that column (or, if the column starts too far right, under the
+ * indent), so that a report fits a terminal.
  *
  * <p>Not thread-safe: build, render, discard.
  */
@@ -18,11 +21,14 @@ final class TextTable {
     }
 
     private static final String GAP = "  ";
+    /** Continuation lines of a wrapped cell get at least this many characters, or start at the indent. */
+    private static final int MIN_WRAPPED = 24;
 
     private final String[] headers;
     private final Align[] aligns;
     /** Rows of cells; null marks a blank separator row. */
     private final List<String[]> rows = new ArrayList<>();
+    private int width = Integer.MAX_VALUE;
 
     TextTable(String... headers) {
         this.headers = headers.clone();
@@ -56,6 +62,12 @@ final class TextTable {
         return this;
     }
 
+    /** Lines are at most {@code columns} characters wide; the last cell wraps to fit. */
+    TextTable width(int columns) {
+        this.width = columns;
+        return this;
+    }
+
     /** Adds an empty line (between groups of rows). */
     TextTable blank() {
         rows.add(null);
@@ -79,6 +91,13 @@ final class TextTable {
                 }
             }
         }
+        int last = headers.length - 1;
+        int lastStart = indent.length() + GAP.length() * last;
+        for (int i = 0; i < last; i++) {
+            lastStart += widths[i];
+        }
+        // the rule under a wrapped last column is as wide as the room it wraps to
+        widths[last] = Math.max(headers[last].length(), Math.min(widths[last], width - lastStart));
         StringBuilder out = new StringBuilder();
         line(out, indent, headers, widths);
         String[] rule = new String[headers.length];
@@ -118,6 +137,36 @@ final class TextTable {
         while (end > indent.length() && line.charAt(end - 1) == ' ') {
             end--;
         }
-        out.append(line, 0, end).append('\n');
+        String last = cells[cells.length - 1];
+        if (end <= width || aligns[cells.length - 1] == Align.RIGHT || last.isEmpty()) {
+            out.append(line, 0, end).append('\n');
+            return;
+        }
+        int lastStart = end - last.length();
+        wrap(out, line.substring(0, lastStart), last, lastStart, indent);
+    }
+
+    /** Writes {@code head} followed by {@code text} wrapped at spaces to {@link #width}. */
+    private void wrap(StringBuilder out, String head, String text, int column, String indent) {
+        String continuation = width - column >= MIN_WRAPPED ? " ".repeat(column) : indent + "    ";
+        int room = width - column;
+        String prefix = head;
+        if (room < MIN_WRAPPED) {
+            // the column starts too far right: the cell goes on its own lines, under the indent
+            out.append(head.stripTrailing()).append('\n');
+            prefix = continuation;
+            room = width - continuation.length();
+        }
+        String rest = text;
+        while (!rest.isEmpty()) {
+            int cut = rest.length() <= room ? rest.length() : rest.lastIndexOf(' ', room);
+            if (cut <= 0) {
+                cut = Math.min(room, rest.length()); // one word longer than the room: break it
+            }
+            out.append(prefix).append(rest, 0, cut).append('\n');
+            rest = rest.substring(cut).stripLeading();
+            prefix = continuation;
+            room = width - continuation.length();
+        }
     }
 }

@@ -50,6 +50,10 @@ public class IrpReportsTest {
         DeviceObject child;
 
         TestBus() {
+            this(List.of(CHILD_ID));
+        }
+
+        TestBus(List<String> childIds) {
             object = DriverObject.builder("TestBus").pnp(new PnpHandler() {
                 @Override
                 public List<DeviceObject> queryBusRelations(DeviceObject device) {
@@ -57,7 +61,7 @@ public class IrpReportsTest {
                         return null;
                     }
                     if (child == null) {
-                        child = device.ioManager().createPhysicalDevice(object, "Child0", List.of(CHILD_ID), null);
+                        child = device.ioManager().createPhysicalDevice(object, "Child0", childIds, null);
                     }
                     return List.of(child);
                 }
@@ -80,10 +84,12 @@ public class IrpReportsTest {
     /** Extension with a summary for the DETAILS column. */
     static final class FunctionState {
         volatile CancelSafeQueue queue;
+        /** More details, as an HCA device's summary has (a test makes them long). */
+        volatile String more = "";
 
         @Override
         public String toString() {
-            return "queued " + queue.size();
+            return "queued " + queue.size() + more;
         }
     }
 
@@ -151,8 +157,10 @@ public class IrpReportsTest {
         io = IoManagers.create("shell-test", 2, null);
     }
 
-    private void buildStacks() throws Exception {
-        bus = new TestBus();
+    private void buildStacks(String... moreChildIds) throws Exception {
+        List<String> ids = new java.util.ArrayList<>(List.of(CHILD_ID));
+        ids.addAll(List.of(moreChildIds));
+        bus = new TestBus(ids);
         function = new TestFunction();
         filter = new TestFilter();
         IoManagers.addDriver(io, function, DriverRegistration.function(0, CHILD_ID));
@@ -295,6 +303,64 @@ public class IrpReportsTest {
         assertEquals(IrpReports.stacks(io), commands.stacks());
         assertTrue(commands.stats().contains("Function0"));
         assertClean();
+    }
+
+    @Test
+    public void statsLinesFit120ColumnsWithLongDetailsWrapped() throws Exception {
+        buildStacks();
+        StringBuilder more = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            more.append(", table").append(i).append(" ").append(i * 7).append("/1024");
+        }
+        io.device("Function0").extension(FunctionState.class).more = more.toString();
+        String text = IrpReports.stats(io);
+        for (String line : lines(text)) {
+            assertTrue(line.length() + " columns: " + line, line.length() <= IrpReports.WIDTH);
+        }
+        int details = lineStarting(text, "DEVICE").indexOf("DETAILS");
+        List<String> all = lines(text);
+        int first = indexOf(all, "Function0 ");
+        StringBuilder wrapped = new StringBuilder(all.get(first).substring(details));
+        for (int i = first + 1; all.get(i).length() > details && all.get(i).substring(0, details).isBlank(); i++) {
+            wrapped.append(' ').append(all.get(i).substring(details));
+        }
+        assertEquals("the details, wrapped under their column", "queued 0" + more, wrapped.toString());
+        assertTrue(lineStarting(text, "Function0 ").matches("Function0 +FDO +TestFunction( +0){5}  queued 0, table0 0/1024.*"));
+        assertClean();
+    }
+
+    @Test
+    public void stacksLinesFit120ColumnsWithLongHardwareIds() throws Exception {
+        buildStacks("PCI\\VEN_02C9&DEV_6278&SUBSYS_00000000", "IRPVERBS\\MEMFREE_CAPABLE", "IRPVERBS\\TAVOR_COMPATIBLE");
+        String text = IrpReports.stacks(io);
+        for (String line : lines(text)) {
+            assertTrue(line.length() + " columns: " + line, line.length() <= IrpReports.WIDTH);
+        }
+        assertTrue(text, text.contains("`-- Child0 (PDO, TestBus, STARTED) [TEST\\CHILD, PCI\\VEN_02C9&DEV_6278&SUBSYS_00000000,"
+                + " IRPVERBS\\MEMFREE_CAPABLE,\n        IRPVERBS\\TAVOR_COMPATIBLE] -> Filter0 (filter, TestFilter, STARTED)\n"));
+        assertClean();
+    }
+
+    @Test
+    public void theCommandsPrintTheirUsageForHelpAndRejectAnythingElseInOneLine() throws Exception {
+        IrpCommands commands = new IrpCommands(io);
+        assertTrue(commands.stacks("-h").startsWith("usage: irp:stacks\n"));
+        assertTrue(commands.stats("--help").startsWith("usage: irp:stats\n"));
+        assertTrue(commands.stats("-h").contains("  -h, --help"));
+        bad("irp:stacks: takes no arguments, got extra ('irp:stacks -h' shows the usage)", () -> commands.stacks("extra"));
+        bad("irp:stats: unknown option -w; it takes only -h ('irp:stats -h' shows the usage)",
+                () -> commands.stats("-w", "80"));
+        assertClean();
+    }
+
+    private static void bad(String message, Runnable command) {
+        try {
+            command.run();
+            throw new AssertionError("accepted");
+        } catch (IllegalArgumentException e) {
+            assertEquals(message, e.getMessage());
+            assertEquals("no class name", e.getMessage(), e.toString());
+        }
     }
 
     @Test

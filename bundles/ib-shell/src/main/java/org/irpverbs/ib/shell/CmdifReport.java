@@ -14,14 +14,31 @@ import org.irpverbs.softhca.cmdif.CommandStatistics;
 /**
  * {@code ib:cmdif}: per HCA, its command interface (mode, outstanding/max, queued now and at most,
  * commands completed per opcode, timeouts, stale completions, requests cancelled while queued), its
- * resource tables, and where context memory lives with the ICM chunks mapped per table (mem-free).
- * Reads snapshots; runs anywhere.
+ * resource tables, and where context memory lives with the ICM chunks mapped per table (mem-free);
+ * {@code -d <hca>} for one HCA. Reads snapshots; runs anywhere.
  */
 final class CmdifReport {
+    static final CommandLine.Spec SPEC = new CommandLine.Spec("ib:cmdif", "", 0,
+            "Per HCA: its command interface (mode, outstanding, queued, commands per opcode, timeouts), resource"
+                    + " tables in use and context memory (ICM chunks mapped, mem-free).",
+            new CommandLine.Option("-d", "--ib-dev", "hca", "only this HCA"));
+
     private CmdifReport() {}
 
     static String report(IoManager io) {
-        List<HcaDevice> hcas = Hcas.all(io);
+        return report(io, SPEC.parse());
+    }
+
+    static String report(IoManager io, CommandLine line) {
+        String only = line.value("-d");
+        List<HcaDevice> hcas = Hcas.all(io).stream().filter(h -> only == null || h.name().equals(only)).toList();
+        if (only != null && hcas.isEmpty()) {
+            try {
+                Hcas.named(io, only);
+            } catch (IllegalArgumentException e) {
+                throw SPEC.failure("-d: " + e.getMessage());
+            }
+        }
         if (hcas.isEmpty()) {
             return "No HCA devices\n";
         }

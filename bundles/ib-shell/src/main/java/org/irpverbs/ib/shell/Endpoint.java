@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.NtStatus;
@@ -26,6 +27,7 @@ import org.irpverbs.verbs.VerbsHandle;
 import org.irpverbs.verbs.VerbsSpeedPath;
 import org.irpverbs.verbs.WcStatus;
 import org.irpverbs.verbs.WorkCompletion;
+import org.osgi.util.promise.Promise;
 
 /**
  * One side of a perftest: an HCA port with a PD, a registered buffer, a send and a receive CQ and
@@ -57,13 +59,13 @@ final class Endpoint implements AutoCloseable {
     private final SendWorkRequest send = new SendWorkRequest();
     private final ReceiveWorkRequest receive = new ReceiveWorkRequest();
 
-    private Endpoint(IoManager io, HcaDevice hca, int port, int bufferBytes) {
+    private Endpoint(IoManager io, HcaDevice hca, String portLabel, int port, int bufferBytes) {
         this.hca = hca;
         this.port = port;
         this.verbs = new Verbs(io, hca.device());
         this.caAttributes = Await.value(verbs.queryCa(), "QUERY_CA on " + hca.name());
         if (port > caAttributes.physicalPorts()) {
-            throw new IllegalArgumentException("port must be 1.." + caAttributes.physicalPorts() + " on " + hca.name()
+            throw new IllegalArgumentException(portLabel + " must be 1.." + caAttributes.physicalPorts() + " on " + hca.name()
                     + ", was " + port);
         }
         this.portAttributes = Await.value(verbs.queryPort(port), "QUERY_PORT " + port + " on " + hca.name());
@@ -81,30 +83,61 @@ final class Endpoint implements AutoCloseable {
 
     /**
      * Opens an endpoint: PD, buffer registered with {@code access}, CQs of {@code sendDepth} and
-     * {@code recvDepth} entries, an RC QP in RESET.
+     * {@code recvDepth} entries, an RC QP in RESET. If a step fails, what was made is released.
+     *
+     * @param portLabel how the user named {@code port}, for messages: {@code port} or {@code remote port}
      */
-    static Endpoint open(IoManager io, HcaDevice hca, int port, int bufferBytes, int sendDepth, int recvDepth,
-            int access) {
-        Endpoint e = new Endpoint(io, hca, port, bufferBytes);
+    static Endpoint open(IoManager io, HcaDevice hca, String portLabel, int port, int bufferBytes, int sendDepth,
+            int recvDepth, int access) {
+        Endpoint e = new Endpoint(io, hca, portLabel, port, bufferBytes);
         try {
-            if (sendDepth > e.caAttributes.maxQpWr() || recvDepth > e.caAttributes.maxQpWr()) {
-                throw new IllegalArgumentException("the depth must be at most " + e.caAttributes.maxQpWr() + " on "
-                        + hca.name() + " (its largest work queue)");
+            int depth = Math.max(sendDepth, recvDepth);
+            if (depth > e.caAttributes.maxQpWr()) {
+                throw new IllegalArgumentException("-t must be 1.." + e.caAttributes.maxQpWr() + " on " + hca.name()
+                        + " (its largest work queue), was " + depth);
             }
-            e.pd = e.keep(Await.value(e.verbs.allocPd(), "ALLOC_PD on " + hca.name()));
-            e.mr = e.keep(Await.value(e.verbs.regMr(e.pd, e.buffer, e.address, access), "REG_MR on " + hca.name()));
-            e.sendCq = e.keep(Await.value(e.verbs.createCq(Math.max(1, sendDepth)), "CREATE_CQ on " + hca.name()));
-            e.recvCq = e.keep(Await.value(e.verbs.createCq(Math.max(1, recvDepth)), "CREATE_CQ on " + hca.name()));
-            e.qp = e.keep(Await.value(e.verbs.createQp(e.pd, QpType.RC, e.sendCq, e.recvCq, Math.max(1, sendDepth),
-                    Math.max(1, recvDepth), 1, 0, true), "CREATE_QP on " + hca.name()));
+            e.pd = e.make(e.verbs.allocPd(), "ALLOC_PD on " + hca.name());
+            e.mr = e.make(e.verbs.regMr(e.pd, e.buffer, e.address, access), "REG_MR on " + hca.name());
+            e.sendCq = e.make(e.verbs.createCq(Math.max(1, sendDepth)), "CREATE_CQ on " + hca.name());
+            e.recvCq = e.make(e.verbs.createCq(Math.max(1, recvDepth)), "CREATE_CQ on " + hca.name());
+            e.qp = e.make(e.verbs.createQp(e.pd, QpType.RC, e.sendCq, e.recvCq, Math.max(1, sendDepth),
+                    Math.max(1, recvDepth), 1, 0, true), "CREATE_QP on " + hca.name());
             return e;
         } catch (RuntimeException failure) {
-            e.close();
+            try {
+                e.close();
+            } catch (RuntimeException releaseFailure) {
+                failure.addSuppressed(releaseFailure);
+            }
             throw failure;
         }
     }
 
-    private <T extends VerbsHandle> T keep(T handle) {
+    /**
+     * Test seam: runs on the command's thread once a verb that makes an object was sent, before
+     * its promise is waited for, with the verb's description (a test interrupts the thread there).
+     */
+    static volatile Consumer<String> afterMakingVerbSent = what -> {};
+
+    /**
+     * The object a verb makes, kept for {@link #close()}. If the wait is interrupted the verb still
+     * goes on in the HCA, so its object is waited for (uninterruptibly) and kept too before the
+     * interrupt is passed on: otherwise it would be made after the command gave up and never
+     * released.
+     */
+    private <T extends VerbsHandle> T make(Promise<T> promise, String what) {
+        afterMakingVerbSent.accept(what);
+        T handle;
+        try {
+            handle = Await.value(promise, what);
+        } catch (Interrupted interrupted) {
+            try {
+                made.add(Await.releasing(promise, what));
+            } catch (RuntimeException failed) {
+                interrupted.addSuppressed(failed); // it made nothing: nothing to release
+            }
+            throw interrupted;
+        }
         made.add(handle);
         return handle;
     }
@@ -227,16 +260,26 @@ final class Endpoint implements AutoCloseable {
                 psn, mr.rkey(), address);
     }
 
-    /** Destroys the QP, CQs, MR and PD (what was made), reporting the first failure after trying all. */
+    /** True while the HCA's driver runs it; once it stopped, the speed path and the verbs fail. */
+    boolean hcaStarted() {
+        return hca.state() == HcaDevice.State.STARTED;
+    }
+
+    /**
+     * Destroys the QP, CQs, MR and PD (what was made), even if the thread is interrupted, and
+     * reports the first failure after trying all. An HCA whose driver went away took them with its
+     * device (REMOVE closes the hardware: CLOSE_HCA, and the driver's tables go with the device), so
+     * the destroys that then fail are not failures to release.
+     */
     @Override
     public void close() {
         RuntimeException first = null;
         for (int i = made.size() - 1; i >= 0; i--) {
             VerbsHandle handle = made.get(i);
             try {
-                Await.value(verbs.destroy(handle), "destroying " + handle + " on " + hca.name());
+                Await.releasing(verbs.destroy(handle), "destroying " + handle + " on " + hca.name());
             } catch (RuntimeException e) {
-                if (first == null) {
+                if (first == null && hcaStarted()) {
                     first = e;
                 }
             }

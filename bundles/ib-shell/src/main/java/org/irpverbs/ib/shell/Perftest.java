@@ -1,6 +1,8 @@
 package org.irpverbs.ib.shell;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.verbs.AccessFlags;
@@ -22,7 +24,6 @@ import org.irpverbs.verbs.WrOpcode;
  */
 abstract class Perftest {
     static final String RULE = "-".repeat(87) + "\n";
-    static final double MIB = 1 << 20;
 
     final IoManager io;
     final PerftestArgs args;
@@ -74,37 +75,144 @@ abstract class Perftest {
         return 1;
     }
 
-    /** Runs the transfers and returns the result lines, with the verification. */
-    abstract String measure(Endpoint local, Endpoint remote);
+    /**
+     * Runs the transfers through {@code run} (which counts them, shows progress and notices an
+     * interrupt) and returns the result lines, with the verification.
+     */
+    abstract String measure(Endpoint local, Endpoint remote, Iterations run);
 
-    final String run() {
-        Hcas.settle(io);
-        HcaDevice localHca = Hcas.named(io, args.localHca());
-        HcaDevice remoteHca = Hcas.named(io, args.remoteHca());
-        StringBuilder out = new StringBuilder();
-        try (Endpoint local = Endpoint.open(io, localHca, args.localPort(), localBufferBytes(), sendDepth(),
-                receiveDepth(), localAccess());
-                Endpoint remote = Endpoint.open(io, remoteHca, args.remotePort(), remoteBufferBytes(), sendDepth(),
-                        receiveDepth(), remoteAccess())) {
+    /** {@code ib:write_bw}, for messages. */
+    final String command() {
+        return "ib:" + args.command();
+    }
+
+    /**
+     * Runs the test and returns its perftest report. Whatever ends it (a bad argument, a failed
+     * verb, an interrupt, an HCA whose driver goes away), what it made on both HCAs is released
+     * before it returns, and a failure is a {@link CommandFailure} of one line saying what
+     * happened, after how many iterations, and that the resources were released.
+     */
+    final String run(ProgressDisplay display) {
+        HcaDevice localHca;
+        HcaDevice remoteHca;
+        try {
+            Hcas.settle(io);
+            localHca = Hcas.named(io, args.localHca());
+            remoteHca = Hcas.named(io, args.remoteHca());
+        } catch (Interrupted | IllegalArgumentException | IllegalStateException e) {
+            throw new CommandFailure(command() + ": " + e.getMessage());
+        }
+        Iterations run = Iterations.of(args, display);
+        List<Endpoint> opened = new ArrayList<>();
+        String report = null;
+        RuntimeException failure = null;
+        boolean measuring = false;
+        try {
+            Endpoint local = Endpoint.open(io, localHca, "port", args.localPort(), localBufferBytes(), sendDepth(),
+                    receiveDepth(), localAccess());
+            opened.add(local);
+            Endpoint remote = Endpoint.open(io, remoteHca, "remote port", args.remotePort(), remoteBufferBytes(),
+                    sendDepth(), receiveDepth(), remoteAccess());
+            opened.add(remote);
             local.connect(remote, readDepth());
             remote.connect(local, readDepth());
-            out.append(RULE);
-            out.append(String.format("%36s%s%n", "", title()));
-            out.append(String.format(" Devices         : %s port %d -> %s port %d%n", localHca.name(), args.localPort(),
-                    remoteHca.name(), args.remotePort()));
-            out.append(" Transport type  : IB\n Connection type : RC\n Using SRQ       : OFF\n");
-            if (!latency()) {
-                out.append(String.format(" TX depth        : %d%n", args.depth()));
-            }
-            out.append(String.format(" Mtu             : %d[B]%n Link type       : IB%n",
-                    Math.min(local.portAttributes.activeMtu().bytes(), remote.portAttributes.activeMtu().bytes())));
-            out.append(" local address : ").append(local.describe()).append('\n');
-            out.append(" remote address: ").append(remote.describe()).append('\n');
-            out.append(RULE);
-            out.append(measure(local, remote));
-            out.append(RULE);
+            String header = header(local, remote);
+            measuring = true;
+            report = header + measure(local, remote, run) + RULE;
+        } catch (RuntimeException e) {
+            failure = e;
+        } finally {
+            run.clearDisplay();
         }
+        String releaseProblem = release(opened);
+        // an interrupt that came while the test released what it made counts as well
+        boolean interrupted = failure instanceof Interrupted | Thread.interrupted();
+        if (failure == null && !interrupted) {
+            if (releaseProblem != null) {
+                throw new CommandFailure(command() + ": the run finished, but " + releaseProblem);
+            }
+            return report;
+        }
+        String when = measuring ? "after " + run.soFar() : "during set-up";
+        String released = releaseProblem != null ? "; " + releaseProblem
+                : opened.isEmpty() ? "" : "; " + released(opened.stream().map(e -> e.hca).distinct().toList());
+        if (interrupted) {
+            CommandFailure interruptedRun = new CommandFailure(command() + ": interrupted " + when + released);
+            display.interrupted(interruptedRun.getMessage());
+            throw interruptedRun;
+        }
+        for (HcaDevice hca : new HcaDevice[] {localHca, remoteHca}) {
+            if (hca.state() != HcaDevice.State.STARTED) {
+                throw new CommandFailure(command() + ": the driver of " + hca.name() + " (" + hca.device().driver().name()
+                        + ") went away during the run, " + when + released);
+            }
+        }
+        if (failure instanceof IllegalArgumentException) {
+            throw new CommandFailure(command() + ": " + failure.getMessage() + released);
+        }
+        throw new CommandFailure(command() + ": " + failure.getMessage() + " (" + when + ")" + released, failure);
+    }
+
+    private String header(Endpoint local, Endpoint remote) {
+        StringBuilder out = new StringBuilder();
+        out.append(RULE);
+        out.append(String.format("%36s%s%n", "", title()));
+        out.append(String.format(" Devices         : %s port %d -> %s port %d%n", local.hca.name(), args.localPort(),
+                remote.hca.name(), args.remotePort()));
+        out.append(" Transport type  : IB\n Connection type : RC\n Using SRQ       : OFF\n");
+        if (!latency()) {
+            out.append(String.format(" TX depth        : %d%s%n", args.depth(), args.depthNote()));
+        }
+        if (readDepth() > 1) {
+            out.append(String.format(" Outstand reads  : %d%s%n", readDepth(), readDepthNote()));
+        }
+        if (args.durationSeconds() > 0) {
+            out.append(String.format(" Duration        : %d s%n", args.durationSeconds()));
+        }
+        out.append(String.format(" Mtu             : %d[B]%n Link type       : IB%n",
+                Math.min(local.portAttributes.activeMtu().bytes(), remote.portAttributes.activeMtu().bytes())));
+        out.append(" local address : ").append(local.describe()).append('\n');
+        out.append(" remote address: ").append(remote.describe()).append('\n');
+        out.append(RULE);
         return out.toString();
+    }
+
+    /** Why {@link #readDepth()} is less than the TX depth, for the header; empty if it is not. */
+    String readDepthNote() {
+        return "";
+    }
+
+    /** Releases every endpoint, last opened first; a description of the first failure, or null. */
+    private static String release(List<Endpoint> opened) {
+        String problem = null;
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (RuntimeException e) {
+                if (problem == null) {
+                    problem = "releasing what it made failed: " + e.getMessage();
+                }
+            }
+        }
+        return problem;
+    }
+
+    /** What happened to the test's PD, MR, CQs and QPs on each HCA it opened an endpoint on. */
+    private static String released(List<HcaDevice> hcas) {
+        List<String> live = new ArrayList<>();
+        List<String> gone = new ArrayList<>();
+        for (HcaDevice hca : hcas) {
+            (hca.state() == HcaDevice.State.STARTED ? live : gone).add(hca.name());
+        }
+        String text = "";
+        if (!live.isEmpty()) {
+            text = "the PD, MR, CQs and QP it made on " + String.join(" and ", live) + " were released";
+        }
+        if (!gone.isEmpty()) {
+            text += (text.isEmpty() ? "the PD, MR, CQs and QP it made on " : ", and those on ") + String.join(" and ", gone)
+                    + " went with " + (gone.size() == 1 ? "its device" : "their devices");
+        }
+        return text;
     }
 
     /** Fills {@code [offset, offset + length)} with a pattern that differs per {@code seed}. */
@@ -133,7 +241,7 @@ abstract class Perftest {
      * timed loop, named {@code prefix + i + suffix}: the name is built only if the data differ, so
      * a verified message costs no string.
      */
-    static void verify(String prefix, int i, String suffix, ByteBuffer expected, int expectedOffset, ByteBuffer actual,
+    static void verify(String prefix, long i, String suffix, ByteBuffer expected, int expectedOffset, ByteBuffer actual,
             int actualOffset, int length) {
         int at = mismatch(expected, expectedOffset, actual, actualOffset, length);
         if (at >= 0) {
@@ -156,60 +264,32 @@ abstract class Perftest {
     }
 
     /**
-     * The perftest bandwidth columns. MB is 2^20 bytes, as perftest's. The average runs from the
-     * first post to the last completion; the peak is the best rate over any stretch of at least a
-     * tenth of the run (completions are timed per poll, so shorter stretches would measure the
-     * polling, not the transfer).
+     * The bandwidth loop of write_bw and read_bw: RDMA operations of {@code -s} bytes, at most
+     * {@code -t} in flight, each timed when its completion is polled, for {@code -n} iterations or
+     * {@code -D} seconds; returns the perftest bandwidth lines.
      */
-    String bandwidth(long[] completedAt, long start, int iterations, int size) {
-        long elapsed = Math.max(1, completedAt[iterations - 1] - start);
-        double average = (double) iterations * size / MIB / (elapsed / 1e9);
-        double peak = average;
-        long stretch = elapsed / 10;
-        int from = 0;
-        for (int to = 1; to < iterations; to++) {
-            while (from + 1 < to && completedAt[to] - completedAt[from + 1] >= stretch) {
-                from++;
-            }
-            long delta = completedAt[to] - completedAt[from];
-            if (delta >= stretch && delta > 0) {
-                peak = Math.max(peak, (double) (to - from) * size / MIB / (delta / 1e9));
-            }
-        }
-        double rate = iterations / (elapsed / 1e9) / 1e6;
-        return String.format(" %-10s %-14s %-18s %-20s %-14s%n %-10d %-14d %-18.2f %-20.2f %-14.6f%n", "#bytes",
-                "#iterations", "BW peak[MB/sec]", "BW average[MB/sec]", "MsgRate[Mpps]", size, iterations, peak, average,
-                rate);
-    }
-
-    /**
-     * The bandwidth loop of write_bw and read_bw: {@code -n} RDMA operations of {@code -s} bytes,
-     * at most {@code -t} in flight, each timed when its completion is polled; returns the perftest
-     * bandwidth line.
-     */
-    String rdmaBandwidth(Endpoint local, Endpoint remote, WrOpcode opcode, String label, String command) {
-        int n = args.iterations();
+    String rdmaBandwidth(Endpoint local, Endpoint remote, Iterations run, WrOpcode opcode, String label) {
         int size = args.size();
-        long[] completedAt = new long[n];
-        Spinner spinner = new Spinner(command);
-        int posted = 0;
-        int completed = 0;
-        long start = System.nanoTime();
-        while (completed < n) {
-            while (posted < n && posted - completed < args.depth() && local.postRdma(opcode, posted, 0, size, remote)) {
+        BandwidthMeter meter = new BandwidthMeter(run, args.iterations());
+        Spinner spinner = new Spinner(command());
+        long posted = 0;
+        long completed = 0;
+        run.start();
+        while (completed < posted || run.mayStart(posted)) {
+            while (posted - completed < args.depth() && run.mayStart(posted)
+                    && local.postRdma(opcode, posted, 0, size, remote)) {
                 posted++;
             }
             int k = local.poll(local.sendCq);
             if (k == 0) {
-                spinner.idle(label, completed, n);
+                spinner.idle(label, completed, posted);
                 continue;
             }
             spinner.progress();
-            long now = System.nanoTime();
-            for (int i = 0; i < k; i++) {
-                completedAt[completed++] = now;
-            }
+            meter.record(System.nanoTime(), k);
+            completed += k;
+            run.completed(k);
         }
-        return bandwidth(completedAt, start, n, size);
+        return meter.columns(size);
     }
 }

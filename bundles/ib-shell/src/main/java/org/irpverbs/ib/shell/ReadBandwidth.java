@@ -6,12 +6,15 @@ import org.irpverbs.verbs.WrOpcode;
 
 /**
  * {@code ib:read_bw}: RDMA READs of {@code -s} bytes from the remote buffer into the local one,
- * {@code -t} in flight (the responder accepts as many outstanding reads), {@code -n} in all. Then
- * the local buffer must equal the remote one.
+ * {@code -t} posted, at most {@value #MAX_READS} of them outstanding (the responder accepts as
+ * many), {@code -n} in all (or for {@code -D} seconds). Then the local buffer must equal the
+ * remote one.
  */
 final class ReadBandwidth extends Perftest {
     /** Outstanding RDMA READs per QP (mthca's max_qp_rd_atom is 4 on Tavor, more on Arbel; the soft HCA takes 16). */
     static final int MAX_READS = 16;
+    static final String DESCRIPTION = "RDMA READ bandwidth between two HCA ports, as ib_read_bw: RC QPs, -t reads"
+            + " posted (at most " + MAX_READS + " outstanding), the data verified at the end.";
 
     ReadBandwidth(IoManager io, PerftestArgs args) {
         super(io, args);
@@ -33,10 +36,15 @@ final class ReadBandwidth extends Perftest {
     }
 
     @Override
-    String measure(Endpoint local, Endpoint remote) {
+    String readDepthNote() {
+        return args.depth() > MAX_READS ? " (the most a QP takes; -t " + args.depth() + " reads are posted)" : "";
+    }
+
+    @Override
+    String measure(Endpoint local, Endpoint remote, Iterations run) {
         int size = args.size();
         fill(remote.buffer, 0, size, 2);
-        String result = rdmaBandwidth(local, remote, WrOpcode.RDMA_READ, "RDMA READ", "ib:read_bw");
+        String result = rdmaBandwidth(local, remote, run, WrOpcode.RDMA_READ, "RDMA READ");
         verify("RDMA READ from " + remote.hca.name(), remote.buffer, 0, local.buffer, 0, size);
         return result + String.format(" data verified: the %d bytes read into %s equal those at %s%n", size,
                 local.hca.name(), remote.hca.name());

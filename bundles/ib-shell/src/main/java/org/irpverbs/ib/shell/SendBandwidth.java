@@ -1,10 +1,12 @@
 package org.irpverbs.ib.shell;
 
+import java.util.ArrayDeque;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.verbs.WorkCompletion;
 
 /**
- * {@code ib:send_bw}: SENDs of {@code -s} bytes, {@code -t} in flight; the remote side keeps a
+ * {@code ib:send_bw}: SENDs of {@code -s} bytes, {@code -t} in flight, {@code -n} in all (or for
+ * {@code -D} seconds); the remote side keeps a
  * receive posted in each of its slots and posts it again as soon as it completed, checking every
  * message it received. Bandwidth is measured at the receiver. A send that finds no receive posted
  * waits on the RC transport's RNR retries (the QPs retry for ever), as with ib_send_bw.
@@ -12,6 +14,8 @@ import org.irpverbs.verbs.WorkCompletion;
 final class SendBandwidth extends Perftest {
     /** The receiver's slots take at most this much memory. */
     static final int MAX_RECEIVE_BYTES = 256 << 20;
+    static final String DESCRIPTION = "SEND bandwidth between two HCA ports, as ib_send_bw: RC QPs, -t sends in"
+            + " flight, receives kept posted at the remote end, every message verified, bandwidth at the receiver.";
 
     SendBandwidth(IoManager io, PerftestArgs args) {
         super(io, args);
@@ -37,30 +41,30 @@ final class SendBandwidth extends Perftest {
     }
 
     @Override
-    String measure(Endpoint local, Endpoint remote) {
-        int n = args.iterations();
+    String measure(Endpoint local, Endpoint remote, Iterations run) {
         int size = args.size();
         int slots = slots();
         fill(local.buffer, 0, size, 3);
-        int receivesPosted = 0;
+        BandwidthMeter meter = new BandwidthMeter(run, args.iterations());
+        run.start();
+        long receivesPosted = 0;
         // slots whose receive completed and that wait to be posted again (the queue may be full a moment)
-        java.util.ArrayDeque<Integer> toRepost = new java.util.ArrayDeque<>();
-        for (int slot = 0; slot < slots && receivesPosted < n; slot++) {
+        ArrayDeque<Integer> toRepost = new ArrayDeque<>();
+        for (int slot = 0; slot < slots && run.mayStart(receivesPosted); slot++) {
             toRepost.add(slot);
             receivesPosted++;
         }
-        long[] receivedAt = new long[n];
-        Spinner spinner = new Spinner("ib:send_bw");
+        Spinner spinner = new Spinner(command());
         String toRemote = " to " + remote.hca.name(); // once: the loop below names a message only if it fails
-        int sent = 0;
-        int sendsCompleted = 0;
-        int received = 0;
-        long start = System.nanoTime();
-        while (received < n || sendsCompleted < n) {
+        long sent = 0;
+        long sendsCompleted = 0;
+        long received = 0;
+        while (received < sent || sendsCompleted < sent || run.mayStart(sent)) {
             while (!toRepost.isEmpty() && remote.postReceive(toRepost.peek(), toRepost.peek() * size, size)) {
                 toRepost.poll();
             }
-            while (sent < n && sent - sendsCompleted < args.depth() && local.postSend(sent, 0, size)) {
+            while (sent - sendsCompleted < args.depth() && run.mayStart(sent)
+                    && local.postSend(sent, 0, size)) {
                 sent++;
             }
             int s = local.poll(local.sendCq);
@@ -76,20 +80,24 @@ final class SendBandwidth extends Perftest {
                 }
                 verify("SEND ", received, toRemote, local.buffer, 0, remote.buffer, slot * size, size);
                 remote.buffer.put(slot * size, (byte) ~remote.buffer.get(slot * size)); // the next message must overwrite it
-                receivedAt[received++] = now;
-                if (receivesPosted < n) {
+                received++;
+                if (run.mayStart(receivesPosted)) {
                     toRepost.add(slot);
                     receivesPosted++;
                 }
             }
+            if (r > 0) {
+                meter.record(now, r);
+                run.completed(r);
+            }
             if (s + r == 0) {
-                spinner.idle("SEND", received, n);
+                spinner.idle("SEND", received, sent);
             } else {
                 spinner.progress();
             }
         }
-        return bandwidth(receivedAt, start, n, size) + String.format(
-                " data verified: each of the %d messages received at %s equals the %d bytes sent from %s%n", n,
+        return meter.columns(size) + String.format(
+                " data verified: each of the %d messages received at %s equals the %d bytes sent from %s%n", received,
                 remote.hca.name(), size, local.hca.name());
     }
 }

@@ -1,17 +1,19 @@
 package org.irpverbs.ib.shell;
 
-import java.util.Arrays;
 import java.util.function.IntPredicate;
 import org.irpverbs.irp.IoManager;
 
 /**
- * {@code ib:send_lat}: ping-pong of {@code -s}-byte SENDs, one message in flight; the latency of an
+ * {@code ib:send_lat}: ping-pong of {@code -s}-byte SENDs, one message in flight, {@code -n} times
+ * (or for {@code -D} seconds); the latency of an
  * iteration is half its round trip, as ib_send_lat reports it. Every message is checked on arrival.
  * Each buffer holds the message to send at offset 0 and the one to receive at offset {@code -s}.
  */
 final class SendLatency extends Perftest {
     /** What a post waits for while its queue is full; call sites add the rest as constants. */
     private static final String ROOM = "room in the queue for ";
+    static final String DESCRIPTION = "SEND latency between two HCA ports, as ib_send_lat: ping-pong over RC QPs, one"
+            + " message in flight, every message verified; the latency is half the round trip.";
 
     SendLatency(IoManager io, PerftestArgs args) {
         super(io, args);
@@ -43,12 +45,12 @@ final class SendLatency extends Perftest {
     }
 
     @Override
-    String measure(Endpoint local, Endpoint remote) {
-        int n = args.iterations();
+    String measure(Endpoint local, Endpoint remote, Iterations run) {
         int size = args.size();
         fill(local.buffer, 0, size, 4);
         fill(remote.buffer, 0, size, 5);
-        Spinner spinner = new Spinner("ib:send_lat");
+        Spinner spinner = new Spinner(command());
+        LatencyMeter meter = new LatencyMeter(run, args.iterations());
         // made once, taking the work request ID: the timed window between t0 and t1 creates no lambdas
         IntPredicate ping = wrId -> local.postSend(wrId, 0, size);
         IntPredicate pong = wrId -> remote.postSend(wrId, 0, size);
@@ -56,8 +58,8 @@ final class SendLatency extends Perftest {
         IntPredicate remoteReceive = wrId -> remote.postReceive(wrId, size, size);
         post(localReceive, 0, spinner, ROOM + "the first receive");
         post(remoteReceive, 0, spinner, ROOM + "the first receive");
-        long[] latency = new long[n];
-        for (int i = 0; i < n; i++) {
+        run.start();
+        for (int i = 0; run.mayStart(i); i++) {
             long t0 = System.nanoTime();
             post(ping, i, spinner, ROOM + "the ping ", i);
             await(remote, true, spinner, "the ping of iteration ", i);
@@ -70,9 +72,10 @@ final class SendLatency extends Perftest {
             post(localReceive, i + 1, spinner, ROOM + "a receive");
             await(local, false, spinner, "the ping's send completion ", i);
             await(remote, false, spinner, "the pong's send completion ", i);
-            latency[i] = (t1 - t0) / 2;
+            meter.record((t1 - t0) / 2);
+            run.completed(1);
         }
-        return latencyColumns(latency, size) + String.format(
+        return meter.columns(size, System.nanoTime() - run.startNanos()) + String.format(
                 " data verified: every ping at %s and pong at %s carried the %d bytes sent%n", remote.hca.name(),
                 local.hca.name(), size);
     }
@@ -100,27 +103,5 @@ final class SendLatency extends Perftest {
             spinner.idle(prefix, i);
         }
         spinner.progress();
-    }
-
-    /** The ib_send_lat columns, in microseconds. */
-    static String latencyColumns(long[] nanos, int size) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        double sum = 0;
-        for (long v : sorted) {
-            sum += v;
-        }
-        double avg = sum / n;
-        double variance = 0;
-        for (long v : sorted) {
-            variance += (v - avg) * (v - avg);
-        }
-        double stdev = Math.sqrt(variance / n);
-        long p99 = sorted[Math.max(0, (int) Math.ceil(0.99 * n) - 1)];
-        return String.format(" %-7s %-12s %-14s %-14s %-17s %-14s %-16s %-20s%n %-7d %-12d %-14.2f %-14.2f %-17.2f %-14.2f"
-                + " %-16.2f %-20.2f%n", "#bytes", "#iterations", "t_min[usec]", "t_max[usec]", "t_typical[usec]",
-                "t_avg[usec]", "t_stdev[usec]", "99% percentile[usec]", size, n, sorted[0] / 1e3, sorted[n - 1] / 1e3,
-                sorted[n / 2] / 1e3, avg / 1e3, stdev / 1e3, p99 / 1e3);
     }
 }

@@ -6,7 +6,9 @@ import java.util.concurrent.TimeUnit;
  * How a perftest waits for completions: it polls the CQ (the speed path), spinning and yielding
  * while nothing arrives, and gives up when nothing has arrived for {@value #STALL_SECONDS} s (a
  * lost packet the transport could not recover, a dead HCA). The shell's thread is PASSIVE, so the
- * spinning blocks nobody; the HCA engines and the completion pool run on their own threads.
+ * spinning blocks nobody; the HCA engines and the completion pool run on their own threads. Every
+ * 64th empty round it also looks at the thread's interrupt status, so that Ctrl-C stops a test
+ * that waits for a completion ({@link Interrupted}).
  *
  * <p>Not thread-safe: one per running test.
  */
@@ -31,6 +33,7 @@ final class Spinner {
      * Nothing completed this round.
      *
      * @throws IllegalStateException when nothing has completed for too long
+     * @throws Interrupted if the thread was interrupted
      */
     void idle(String waitingFor) {
         if (spin()) {
@@ -52,15 +55,20 @@ final class Spinner {
      * As {@link #idle(String)}, waiting for {@code label + " " + done + " of " + total}: the text is
      * built only for the exception, as an empty poll must not allocate.
      */
-    void idle(String label, int done, int total) {
+    void idle(String label, long done, long total) {
         if (spin()) {
             throw stalled(label + " " + done + " of " + total);
         }
     }
 
-    /** Spins once (every 64th time yields); true when nothing has completed for too long. */
+    /**
+     * Spins once (every 64th time yields); true when nothing has completed for too long.
+     *
+     * @throws Interrupted if the thread was interrupted
+     */
     private boolean spin() {
         if (++idle % 64 == 0) {
+            Interrupted.check("waiting for a completion");
             Thread.yield();
             return System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(STALL_SECONDS);
         }
