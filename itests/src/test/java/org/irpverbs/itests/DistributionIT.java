@@ -348,4 +348,58 @@ public class DistributionIT {
         assertTrue(run.stderr(), run.stderr().contains("load/org.irpverbs.hca.hardware-hca3.cfg"));
         assertEquals(run.stderr(), 1, count(run.stderr(), "is ignored: another configuration has its name hca1"));
     }
+
+    /** Polls a file a process appends to until it contains {@code text}; the bound is liveness only. */
+    private static String awaitText(Path file, String text, Process process) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_SECONDS);
+        while (System.nanoTime() < deadline) {
+            String content = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+            if (content.contains(text)) {
+                return content;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("ended before '" + text + "' appeared in " + file + ": " + content);
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("'" + text + "' did not appear in " + file + " within " + RUN_SECONDS + " s");
+    }
+
+    /**
+     * Issue 10 §4.9: deleting a jar dropped into load/ with the shipped driver's name and version
+     * uninstalled the shipped driver (FileInstall had updated it and took it as its own). Deleting it
+     * gives the shipped driver back. Also §4.11: the interactive shell's logs go to log/irpverbs.log,
+     * not over the line being typed.
+     */
+    @Test
+    public void deletingAJarThatReplacedAShippedDriverGivesTheShippedDriverBack() throws Exception {
+        File home = copyOfTheDistribution();
+        Path tmp = temporaryDirectory("irpverbs-run");
+        ProcessBuilder pb = new ProcessBuilder(new File(home, "bin/irpverbs").getPath());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("TMPDIR", tmp.toString());
+        Path out = tmp.resolve("stdout");
+        pb.redirectErrorStream(true).redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+        Process shell = pb.start();
+        try (OutputStream typed = shell.getOutputStream()) {
+            awaitText(out, "irpverbs: 'lb' lists bundles", shell);
+            Path log = home.toPath().resolve("log/irpverbs.log");
+            Path staged = home.toPath().resolve("tavor.jar");
+            Files.copy(home.toPath().resolve("bundle/hca-tavor-bundle.jar"), staged);
+            Files.move(staged, home.toPath().resolve("load/tavor.jar"), StandardCopyOption.ATOMIC_MOVE);
+            awaitText(log, "Updating this bundle instead", shell);
+            awaitText(log, "Started bundle: file:" + home.toPath().resolve("bundle/hca-tavor-bundle.jar"), shell);
+            Files.delete(home.toPath().resolve("load/tavor.jar"));
+            awaitText(log, "the shipped hca-tavor-bundle", shell);
+            typed.write("ib:devinfo\necho \"END\" \"OF-TEST\"\n".getBytes(StandardCharsets.UTF_8));
+            typed.flush();
+            String printed = awaitText(out, "END OF-TEST", shell);
+            assertTrue(printed, printed.contains("driver:\t\t\t\tTavorHca"));
+            assertFalse(printed, printed.contains("(no driver)"));
+            assertFalse("log lines on the terminal: " + printed, printed.contains("[INFO]"));
+            assertTrue(printed, printed.contains("irpverbs: logs go to " + log));
+        }
+        // stdin closed: Ctrl-D, the shell stops the framework
+        assertTrue("the shell did not stop after Ctrl-D", shell.waitFor(RUN_SECONDS, TimeUnit.SECONDS));
+    }
 }

@@ -1,6 +1,8 @@
 package org.irpverbs.launcher;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.Bundle;
@@ -42,11 +44,33 @@ final class ShippedBundles implements SynchronousBundleListener {
         context.removeBundleListener(this);
     }
 
-    /** {@code file:bundle/x.jar}: a jar directly in the auto-deploy folder. */
+    /** A {@code file:} location of a jar directly in the auto-deploy folder ({@code bundle/}). */
     private boolean shipped(String location) {
+        File jar = jar(location);
+        if (jar == null) {
+            return false;
+        }
         String folder = context.getProperty("felix.auto.deploy.dir");
-        String prefix = "file:" + (folder == null ? "bundle" : folder) + "/";
-        return location.startsWith(prefix) && location.indexOf('/', prefix.length()) < 0;
+        try {
+            File deployed = new File(folder == null || folder.isBlank() ? "bundle" : folder.trim()).getCanonicalFile();
+            File parent = jar.getAbsoluteFile().getParentFile();
+            return parent != null && parent.getCanonicalFile().equals(deployed);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The file of a {@code file:} location (Felix's auto-deploy writes absolute ones), or null. */
+    private static File jar(String location) {
+        if (!location.startsWith("file:")) {
+            return null;
+        }
+        try {
+            return new File(URI.create(location));
+        } catch (IllegalArgumentException e) {
+            // file:relative/path is no hierarchical URI
+            return new File(location.substring("file:".length()));
+        }
     }
 
     @Override
@@ -66,8 +90,8 @@ final class ShippedBundles implements SynchronousBundleListener {
     }
 
     private void reinstall(String location) {
-        File jar = new File(location.substring("file:".length()));
-        if (!jar.isFile()) {
+        File jar = jar(location);
+        if (jar == null || !jar.isFile()) {
             return;
         }
         try {
