@@ -207,7 +207,11 @@ final class BatchRun implements Runnable, FrameworkListener, BundleListener, Con
         await("the framework to start", () -> frameworkStarted || context.getBundle(0).getState() == Bundle.ACTIVE
                 ? List.of() : List.of("start level " + context.getProperty(Constants.FRAMEWORK_BEGINNING_STARTLEVEL)));
         // after the shell's terminal took the signal (gogo.jline ignores SIGINT when not interactive)
-        Signal.handle(new Signal("INT"), s -> interrupt());
+        try {
+            Signal.handle(new Signal("INT"), s -> interrupt());
+        } catch (IllegalArgumentException e) {
+            err.println("irpverbs: Ctrl-C cannot stop this run (" + Messages.describe(e) + ")");
+        }
         LoadFolder load = new LoadFolder(new File(property("felix.fileinstall.dir", "load")));
         for (String notBundle : load.notBundles()) {
             err.println("irpverbs: not waiting for load/ entry " + notBundle);
