@@ -33,7 +33,13 @@ public final class BlockingDetector {
     }
 
     private static final int KEPT = 256;
-    private static volatile Mode mode = parseMode(System.getProperty("irpverbs.blocking"));
+    /**
+     * Why the system property {@code irpverbs.blocking} was not used, or null: a bad value must not
+     * fail this class's initialisation (every later use would be a NoClassDefFoundError, and the
+     * I/O manager's start a 58-line stack trace); the I/O manager logs this one line instead.
+     */
+    private static volatile String propertyError;
+    private static volatile Mode mode = modeFromSystemProperty();
     private static final ConcurrentLinkedQueue<BlockingViolation> RECENT = new ConcurrentLinkedQueue<>();
     private static final AtomicLong COUNT = new AtomicLong();
     private static final AtomicLong CLASS_LOADING_WAITS = new AtomicLong();
@@ -58,6 +64,20 @@ public final class BlockingDetector {
             throw new IllegalArgumentException(
                     "irpverbs.blocking must be one of off, report, fail; was '" + value + "'", e);
         }
+    }
+
+    private static Mode modeFromSystemProperty() {
+        try {
+            return parseMode(System.getProperty("irpverbs.blocking"));
+        } catch (IllegalArgumentException e) {
+            propertyError = e.getMessage() + "; using " + Mode.REPORT.name().toLowerCase(Locale.ROOT);
+            return Mode.REPORT;
+        }
+    }
+
+    /** The message saying why the system property {@code irpverbs.blocking} was not used, or null. */
+    public static String systemPropertyError() {
+        return propertyError;
     }
 
     public static Mode mode() {

@@ -1,8 +1,14 @@
 package org.irpverbs.hca.bus;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Dictionary;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.irpverbs.softhca.HcaConfig;
 import org.irpverbs.softhca.HcaModel;
 import org.irpverbs.verbs.Mtu;
@@ -19,32 +25,65 @@ import org.irpverbs.verbs.Mtu;
  * <tr><td>onCardMemoryMiB</td><td>Tavor-mode context memory, 1..4096 (default 128)</td></tr>
  * <tr><td>logMaxOutstanding</td><td>log2 of the commands the firmware takes at once, 0..8 (default 4)</td></tr>
  * <tr><td>latencyA, latencyB, latencyC</td><td>command latencies per class in µs (default 10, 100, 1000)</td></tr>
- * <tr><td>nodeGuid</td><td>hex, with or without 0x (default: from the name)</td></tr>
+ * <tr><td>nodeGuid</td><td>hex, with or without 0x (default: from the name, {@link #defaultNodeGuid})</td></tr>
  * <tr><td>portLids</td><td>one LID per port, e.g. {@code 5,6}; 0 = none until a subnet manager assigns one</td></tr>
  * <tr><td>mtu</td><td>256, 512, 1024, 2048 or 4096 (default 2048)</td></tr>
  * <tr><td>maxQp, maxCq, maxMpt, maxMtt, maxMcg</td><td>the profile (defaults 64K, 64K, 128K, 1M, 8K)</td></tr>
  * </table>
+ * Any other key is an error that names it, except the ones ConfigAdmin and FileInstall add
+ * ({@code service.*}, {@code felix.fileinstall.*}): a misspelt key would otherwise leave its
+ * property at the default without a word.
  * Thread-safe (static, pure).
  */
 final class HardwareConfigurations {
     static final String FACTORY_PID = "org.irpverbs.hca.hardware";
+
+    /** The keys a configuration may have (besides the ones ConfigAdmin and FileInstall add). */
+    static final Set<String> KEYS = Collections.unmodifiableSet(new TreeSet<>(List.of("name", "model", "ports",
+            "onCardMemoryMiB", "logMaxOutstanding", "latencyA", "latencyB", "latencyC", "nodeGuid", "portLids", "mtu",
+            "maxQp", "maxCq", "maxMpt", "maxMtt", "maxMcg")));
+
+    private static final long MELLANOX_GUID_BASE = 0x0002C90300000000L;
+    private static final Pattern NUMBERED_HCA = Pattern.compile("hca([0-9]{1,5})");
 
     /** The default profile's table sizes. */
     private static final HcaConfig PROFILE = HcaConfig.defaults("profile", HcaModel.MT23108, 1, List.of(0, 0));
 
     private HardwareConfigurations() {}
 
-    /** The two HCAs the bus enumerates while no configuration exists: a Tavor and an Arbel, LIDs 1..4. */
+    /**
+     * The two HCAs the bus enumerates while no configuration exists: a Tavor and an Arbel, LIDs 1..4.
+     * Exactly what {@code name=hca0, model=MT23108, portLids=1,2} and {@code name=hca1,
+     * model=MT25208, portLids=3,4} parse to (the distribution ships those two files), so writing a
+     * default down as a configuration changes nothing, its node GUID included.
+     */
     static List<HcaConfig> defaults() {
         return List.of(
-                HcaConfig.defaults("hca0", HcaModel.MT23108, 0x0002C90300001000L, List.of(1, 2)),
-                HcaConfig.defaults("hca1", HcaModel.MT25208, 0x0002C90300002000L, List.of(3, 4)));
+                HcaConfig.defaults("hca0", HcaModel.MT23108, defaultNodeGuid("hca0"), List.of(1, 2)),
+                HcaConfig.defaults("hca1", HcaModel.MT25208, defaultNodeGuid("hca1"), List.of(3, 4)));
+    }
+
+    /**
+     * The node GUID of an HCA whose configuration gives none: the Mellanox OUI (00:02:c9) and a
+     * value from the name alone, so it does not depend on how the HCA was configured. {@code hcaN}
+     * gets {@code 0002:c903:000(N+1):000}-style GUIDs ({@code hca0} 0002:c903:0000:1000, {@code hca1}
+     * 0002:c903:0000:2000, ...); the low 12 bits stay free for the port GUIDs (node GUID + port).
+     * Other names get one from the name's hash; a clash with another HCA's GUID is reported like
+     * any other clash.
+     */
+    static long defaultNodeGuid(String name) {
+        Matcher numbered = NUMBERED_HCA.matcher(name);
+        if (numbered.matches()) {
+            return MELLANOX_GUID_BASE | (Long.parseLong(numbered.group(1)) + 1) << 12;
+        }
+        return MELLANOX_GUID_BASE | (name.hashCode() & 0x7FFFFFFFL) << 4;
     }
 
     /**
      * @throws IllegalArgumentException naming the property and what it accepts
      */
     static HcaConfig parse(Dictionary<String, ?> properties) {
+        rejectUnknownKeys(properties);
         String name = string(properties, "name", null);
         if (name == null) {
             throw new IllegalArgumentException("name is required");
@@ -88,6 +127,64 @@ final class HardwareConfigurations {
         // HcaConfig checks the rest (name syntax, LID ranges, profile sizes) and names the field
         return new HcaConfig(name, model, ports, memoryMiB << 20, logMaxOutstanding, latencyA * 1000, latencyB * 1000,
                 latencyC * 1000, nodeGuid, lids, mtu, maxQp, maxCq, maxMpt, maxMtt, maxMcg);
+    }
+
+    /** A key that is neither ours nor ConfigAdmin's or FileInstall's is named, with the key it may have meant. */
+    private static void rejectUnknownKeys(Dictionary<String, ?> properties) {
+        List<String> unknown = new ArrayList<>();
+        for (String key : Collections.list(properties.keys())) {
+            if (!KEYS.contains(key) && !key.startsWith("service.") && !key.startsWith("felix.fileinstall.")) {
+                unknown.add(key);
+            }
+        }
+        if (unknown.isEmpty()) {
+            return;
+        }
+        Collections.sort(unknown);
+        StringBuilder message = new StringBuilder(unknown.size() == 1 ? "unknown property " : "unknown properties ");
+        for (int i = 0; i < unknown.size(); i++) {
+            String key = unknown.get(i);
+            message.append(i == 0 ? "" : ", ").append(key);
+            String meant = closestKey(key);
+            if (meant != null) {
+                message.append(" (did you mean ").append(meant).append("?)");
+            }
+        }
+        throw new IllegalArgumentException(message.append("; the properties are ").append(String.join(", ", KEYS))
+                .toString());
+    }
+
+    /** The known key within two edits of {@code key} (case ignored), or null. */
+    private static String closestKey(String key) {
+        String best = null;
+        int bestDistance = 3;
+        for (String known : KEYS) {
+            int d = editDistance(key.toLowerCase(Locale.ROOT), known.toLowerCase(Locale.ROOT));
+            if (d < bestDistance) {
+                best = known;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     private static String string(Dictionary<String, ?> properties, String key, String otherwise) {
@@ -144,11 +241,11 @@ final class HardwareConfigurations {
         return lids;
     }
 
-    /** The node GUID: the configured hex value, or one made from the Mellanox OUI and the name. */
+    /** The node GUID: the configured hex value, or {@link #defaultNodeGuid} of the name. */
     private static long guid(Dictionary<String, ?> properties, String name) {
         String text = string(properties, "nodeGuid", null);
         if (text == null) {
-            return 0x0002C90300000000L | (name.hashCode() & 0x7FFFFFFFL) << 4;
+            return defaultNodeGuid(name);
         }
         String hex = text.replace(":", "");
         if (hex.startsWith("0x") || hex.startsWith("0X")) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Consumer;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverObject;
@@ -20,6 +21,7 @@ import org.irpverbs.softhca.SoftHcaHardware;
 import org.irpverbs.softhca.engine.SoftHca;
 import org.irpverbs.softhca.engine.SoftHcas;
 import org.irpverbs.softhca.fabric.Fabric;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
@@ -32,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * The soft HCA bus: a root-enumerated bus driver whose children are soft HCA hardware, one
  * physical device per ConfigAdmin factory configuration ({@value HardwareConfigurations#FACTORY_PID}),
  * or, while there is none at all, two default HCAs: {@code hca0} (MT23108, LIDs 1, 2) and
- * {@code hca1} (MT25208, LIDs 3, 4), all on the one fabric.
+ * {@code hca1} (MT25208, LIDs 3, 4), all on the one fabric. The framework property
+ * {@value #DEFAULTS_PROPERTY}{@code =false} turns the defaults off: the distribution ships them as
+ * two configurations in {@code load/} instead, which a user sees, edits and adds to.
  * <pre>
  *   ROOT\HcaBus#n        PDO   made by the PnP manager (root-enumerated driver)
  *     └─ HcaBusN         FDO   this driver; QUERY_DEVICE_RELATIONS: one child per HCA
@@ -45,6 +49,8 @@ import org.slf4j.LoggerFactory;
  * ({@code invalidateDeviceRelations}); a bad one is logged with its message and makes no device.
  * A changed configuration replaces the device: the old one goes in this enumeration, the new one
  * comes in the next (its name and LIDs are free only then).</li>
+ * <li>A bad or clashing configuration is logged once, when it becomes bad (not on every
+ * enumeration), and again only if it is fixed and breaks again.</li>
  * <li>REMOVE of a child resets its chip: its driver left, so the next driver starts from a clean
  * chip; or it is no longer configured, and the reset takes its ports off the fabric.</li>
  * </ul>
@@ -60,6 +66,8 @@ import org.slf4j.LoggerFactory;
 public final class HcaBusDriver implements Driver, ManagedServiceFactory {
     public static final String DRIVER_NAME = "HcaBus";
     public static final String FACTORY_PID = HardwareConfigurations.FACTORY_PID;
+    /** Framework property: {@code false} = no default HCAs while nothing is configured. */
+    public static final String DEFAULTS_PROPERTY = "irpverbs.hca.defaults";
 
     private static final Logger LOG = LoggerFactory.getLogger(HcaBusDriver.class);
     private static final String DEFAULT_KEY = "default:";
@@ -68,12 +76,45 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
     private final DriverObject driverObject;
     /** Valid configurations by PID (ConfigAdmin's thread writes, the PnP queue reads). */
     private final Map<String, HcaConfig> configurations = new ConcurrentSkipListMap<>();
+    /** Why each bad configuration makes no device, by PID (ConfigAdmin's thread writes, the PnP queue logs). */
+    private final Map<String, String> invalid = new ConcurrentSkipListMap<>();
+    private final boolean defaultsWhenUnconfigured;
+    private final Consumer<String> problemLog;
+    /** The problems logged so far, by PID; touched only on the PnP manager's serial queue. */
+    private Map<String, String> logged = Map.of();
     private volatile DeviceObject busDevice;
 
-    @Activate
-    public HcaBusDriver(@Reference(name = "fabric") Fabric fabric) {
+    /** A bus with the default HCAs while nothing is configured. */
+    public HcaBusDriver(Fabric fabric) {
+        this(fabric, true);
+    }
+
+    public HcaBusDriver(Fabric fabric, boolean defaultsWhenUnconfigured) {
+        this(fabric, defaultsWhenUnconfigured, LOG::error);
+    }
+
+    /** {@code problemLog} gets each bad or clashing configuration's message once, on the system worker (tests). */
+    HcaBusDriver(Fabric fabric, boolean defaultsWhenUnconfigured, Consumer<String> problemLog) {
         this.fabric = fabric;
+        this.defaultsWhenUnconfigured = defaultsWhenUnconfigured;
+        this.problemLog = problemLog;
         this.driverObject = DriverObject.builder(DRIVER_NAME).pnp(new BusPnp()).build();
+    }
+
+    @Activate
+    public HcaBusDriver(@Reference(name = "fabric") Fabric fabric, BundleContext context) {
+        this(fabric, defaultsProperty(context.getProperty(DEFAULTS_PROPERTY)));
+    }
+
+    private static boolean defaultsProperty(String value) {
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.trim().equalsIgnoreCase("false")) {
+            return false;
+        }
+        LOG.error("{} must be true or false, was '{}'; using true", DEFAULTS_PROPERTY, value);
+        return true;
     }
 
     @Override
@@ -100,17 +141,27 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
     public void updated(String pid, Dictionary<String, ?> properties) {
         try {
             HcaConfig config = HardwareConfigurations.parse(properties);
+            invalid.remove(pid);
             configurations.put(pid, config);
         } catch (IllegalArgumentException e) {
-            LOG.error("configuration {} ({}) describes no soft HCA: {}", pid, properties.get("name"), e.getMessage());
             configurations.remove(pid);
+            // logged by the next enumeration (the bus's start, if it is not started yet), once
+            invalid.put(pid, "configuration " + describe(pid, properties) + " describes no soft HCA: " + e.getMessage());
         }
         reenumerate();
+    }
+
+    /** The PID, and the file FileInstall read it from if it did. */
+    private static String describe(String pid, Dictionary<String, ?> properties) {
+        Object file = properties.get("felix.fileinstall.filename");
+        return pid + (properties.get("name") != null ? " (" + properties.get("name") + ")" : "")
+                + (file != null ? " from " + file : "");
     }
 
     @Override
     public void deleted(String pid) {
         configurations.remove(pid);
+        invalid.remove(pid);
         reenumerate();
     }
 
@@ -119,6 +170,7 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
         return Map.copyOf(configurations);
     }
 
+    /** Queues a re-enumeration if the bus is started (its start enumerates otherwise). */
     private void reenumerate() {
         DeviceObject bus = busDevice;
         if (bus != null && bus.pnpState() == PnpState.STARTED) {
@@ -126,12 +178,27 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
         }
     }
 
+    /**
+     * Logs the problems that are new since the last enumeration (or changed), and forgets the ones
+     * that are gone, so that each is logged once however often the bus re-enumerates. PnP queue.
+     */
+    private void logNewProblems(HcaBus bus, Map<String, String> problems) {
+        Map<String, String> before = logged;
+        for (Map.Entry<String, String> problem : problems.entrySet()) {
+            if (!problem.getValue().equals(before.get(problem.getKey()))) {
+                String message = problem.getValue();
+                bus.io.queueWorkItem(() -> problemLog.accept(message));
+            }
+        }
+        logged = Map.copyOf(problems);
+    }
+
     // ---- enumeration (PnP queue) ----
 
     /** What the bus should report now, by key: the configurations, or the defaults if there are none. */
-    private Map<String, HcaConfig> wanted(HcaBus bus) {
+    private Map<String, HcaConfig> wanted(HcaBus bus, Map<String, String> problems) {
         Map<String, HcaConfig> wanted = new LinkedHashMap<>();
-        if (configurations.isEmpty()) {
+        if (configurations.isEmpty() && invalid.isEmpty() && defaultsWhenUnconfigured) {
             for (HcaConfig c : HardwareConfigurations.defaults()) {
                 wanted.put(DEFAULT_KEY + c.name(), c);
             }
@@ -159,9 +226,8 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
                 }
             }
             if (clash != null) {
-                String why = clash;
-                bus.io.queueWorkItem(() -> LOG.error("configuration {} ({}) is ignored: another configuration has its {}",
-                        pid, c.name(), why));
+                problems.put(pid, "configuration " + pid + " (" + c.name() + ") is ignored: another configuration has its "
+                        + clash);
                 continue;
             }
             names.add(c.name());
@@ -180,7 +246,8 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
 
     private List<DeviceObject> enumerate(DeviceObject fdo) {
         HcaBus bus = fdo.extension(HcaBus.class);
-        Map<String, HcaConfig> wanted = wanted(bus);
+        Map<String, String> problems = new LinkedHashMap<>(invalid);
+        Map<String, HcaConfig> wanted = wanted(bus, problems);
         List<DeviceObject> reported = new ArrayList<>();
         Set<String> leaving = new HashSet<>();
         for (Map.Entry<String, DeviceObject> child : new ArrayList<>(bus.children.entrySet())) {
@@ -208,29 +275,30 @@ public final class HcaBusDriver implements Driver, ManagedServiceFactory {
                 continue;
             }
             if (namesake != null) {
-                bus.io.queueWorkItem(() -> LOG.error("soft HCA {} ({}) is not created: device {} exists already",
-                        config.name(), entry.getKey(), namesake));
+                problems.put(entry.getKey(), "soft HCA " + config.name() + " (" + entry.getKey()
+                        + ") is not created: device " + namesake + " exists already");
                 continue;
             }
-            DeviceObject pdo = create(bus.io, entry.getKey(), config);
+            DeviceObject pdo = create(bus.io, entry.getKey(), config, problems);
             if (pdo != null) {
                 bus.children.put(entry.getKey(), pdo);
                 reported.add(pdo);
             }
         }
+        logNewProblems(bus, problems);
         if (again) {
             bus.io.invalidateDeviceRelations(fdo);
         }
         return reported;
     }
 
-    private DeviceObject create(IoManager io, String key, HcaConfig config) {
+    private DeviceObject create(IoManager io, String key, HcaConfig config, Map<String, String> problems) {
         try {
             SoftHca hardware = SoftHcas.create(config, fabric, io);
             return io.createPhysicalDevice(driverObject, config.name(), config.model().hardwareIds(),
                     new HcaHardwareDevice(key, config, hardware));
         } catch (IllegalArgumentException | IllegalStateException e) {
-            io.queueWorkItem(() -> LOG.error("soft HCA {} ({}) could not be created: {}", config.name(), key, e.getMessage()));
+            problems.put(key, "soft HCA " + config.name() + " (" + key + ") could not be created: " + e.getMessage());
             return null;
         }
     }

@@ -85,6 +85,55 @@ public class HardwareConfigurationsTest {
         bad("maxMcg", "4", "maxMcg must be a power of two in 8..");
     }
 
+    /** Issue 10 §4.1: writing a default HCA down as a configuration changed its node GUID. */
+    @Test
+    public void aDefaultHcaWrittenDownAsAConfigurationIsTheSameHcaGuidIncluded() {
+        Hashtable<String, Object> hca0 = new Hashtable<>();
+        hca0.put("name", "hca0");
+        hca0.put("model", "MT23108");
+        hca0.put("portLids", "1,2");
+        Hashtable<String, Object> hca1 = new Hashtable<>();
+        hca1.put("name", "hca1");
+        hca1.put("model", "MT25208");
+        hca1.put("portLids", "3,4");
+        assertEquals(HardwareConfigurations.defaults(), List.of(HardwareConfigurations.parse(hca0),
+                HardwareConfigurations.parse(hca1)));
+        assertEquals(0x0002C90300001000L, HardwareConfigurations.defaults().get(0).nodeGuid());
+        assertEquals(0x0002C90300002000L, HardwareConfigurations.defaults().get(1).nodeGuid());
+        // hcaN follows the same rule; the port GUIDs (node GUID + port) stay inside the HCA's range
+        assertEquals(0x0002C9030000F000L, HardwareConfigurations.defaultNodeGuid("hca14"));
+        assertEquals("other names: from the name alone, the same every time", HardwareConfigurations.defaultNodeGuid("alpha"),
+                HardwareConfigurations.defaultNodeGuid(new String("alpha")));
+    }
+
+    /** Issue 10 §4.10: {@code portLid=62} was accepted silently and gave a port with LID 0. */
+    @Test
+    public void aMisspeltKeyIsRejectedByNameWithTheKeyItMeant() {
+        Hashtable<String, Object> p = minimal();
+        p.put("portLid", "62");
+        try {
+            HardwareConfigurations.parse(p);
+            fail("portLid accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith("unknown property portLid (did you mean portLids?)"));
+        }
+        p.remove("portLid");
+        p.put("colour", "red");
+        p.put("Mtu", "2048");
+        try {
+            HardwareConfigurations.parse(p);
+            fail("colour accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith("unknown properties Mtu (did you mean mtu?), colour;"));
+        }
+        // what ConfigAdmin and FileInstall add is not the user's mistake
+        Hashtable<String, Object> managed = minimal();
+        managed.put("service.pid", "org.irpverbs.hca.hardware.1234");
+        managed.put("service.factoryPid", "org.irpverbs.hca.hardware");
+        managed.put("felix.fileinstall.filename", "file:/opt/irpverbs/load/org.irpverbs.hca.hardware-hca7.cfg");
+        assertEquals("hca7", HardwareConfigurations.parse(managed).name());
+    }
+
     private static void bad(String key, Object value, String message) {
         Hashtable<String, Object> p = minimal();
         if (value == null) {

@@ -10,6 +10,9 @@ import static org.junit.Assert.assertTrue;
 
 import java.util.Hashtable;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverRegistration;
@@ -32,6 +35,9 @@ public class HcaBusDriverTest {
     private InProcessFabric fabric;
     private HcaBusDriver bus;
 
+    /** What the bus logged as bad or clashing configurations, in order. */
+    private final List<String> problems = new CopyOnWriteArrayList<>();
+
     @Before
     public void setUp() {
         BlockingDetector.setMode(BlockingDetector.Mode.FAIL);
@@ -39,7 +45,7 @@ public class HcaBusDriverTest {
         DriverVerifier.reset();
         io = IoManagers.create("bus-test", 2, null);
         fabric = new InProcessFabric("bus-fabric");
-        bus = new HcaBusDriver(fabric);
+        bus = new HcaBusDriver(fabric, true, problems::add);
     }
 
     @After
@@ -56,6 +62,10 @@ public class HcaBusDriverTest {
     private void idle() throws Exception {
         io.pnpIdle().getValue();
         io.pnpIdle().getValue();
+        // the problems an enumeration found are logged on the system worker: wait for it too
+        CountDownLatch logged = new CountDownLatch(1);
+        io.queueWorkItem(logged::countDown);
+        assertTrue("system worker", logged.await(30, TimeUnit.SECONDS));
     }
 
     private void start() throws Exception {
@@ -157,6 +167,79 @@ public class HcaBusDriverTest {
         idle();
         assertEquals("a new bus enumerates again", List.of("hca0", "hca1"), children());
         assertTrue(io.device("hca0").extension(HcaHardwareDevice.class).present());
+        assertClean();
+    }
+
+    /**
+     * Issue 10 §4.10: a duplicate configuration was logged again on every re-enumeration (19 times),
+     * even after its file was deleted.
+     */
+    @Test
+    public void aClashingConfigurationIsLoggedOnceHoweverOftenTheBusReenumerates() throws Exception {
+        bus.updated("pid-a", hca("alpha", "MT25204", "7"));
+        bus.updated("pid-dup", hca("alpha", "MT25204", "8"));
+        start();
+        assertEquals(List.of("alpha"), children());
+        for (int i = 0; i < 5; i++) {
+            // other configurations coming and going re-enumerate the bus each time
+            bus.updated("pid-other", hca("other" + i, "MT25204", String.valueOf(20 + i)));
+            idle();
+        }
+        assertEquals(problems.toString(), 1, problems.size());
+        assertTrue(problems.get(0), problems.get(0).contains("pid-dup (alpha) is ignored: another configuration has its name alpha"));
+        // deleted: not logged again, and nothing more about it
+        bus.deleted("pid-dup");
+        idle();
+        bus.updated("pid-other", hca("other-last", "MT25204", "30"));
+        idle();
+        assertEquals(problems.toString(), 1, problems.size());
+        // a bad value is logged once too, with what is wrong and where it came from
+        Hashtable<String, Object> bad = hca("beta", "MT25204", "9");
+        bad.put("portLid", "62");
+        bad.put("felix.fileinstall.filename", "file:/irpverbs/load/org.irpverbs.hca.hardware-beta.cfg");
+        bus.updated("pid-bad", bad);
+        idle();
+        bus.updated("pid-other", hca("other-again", "MT25204", "31"));
+        idle();
+        assertEquals(problems.toString(), 2, problems.size());
+        assertTrue(problems.get(1), problems.get(1).startsWith("configuration pid-bad (beta) from file:/irpverbs/load/"
+                + "org.irpverbs.hca.hardware-beta.cfg describes no soft HCA: unknown property portLid (did you mean portLids?)"));
+        assertEquals(List.of("alpha", "other-again"), children());
+        assertClean();
+    }
+
+    /** Issue 10 §4.1: in the distribution the defaults are configurations; nothing configured means no HCA. */
+    @Test
+    public void withDefaultsOffTheBusHasExactlyWhatIsConfigured() throws Exception {
+        IoManagers.removeDriver(io, bus).getValue();
+        bus = new HcaBusDriver(fabric, false, problems::add);
+        start();
+        assertEquals(List.of(), children());
+        bus.updated("pid-hca0", hca("hca0", "MT23108", "1,2"));
+        bus.updated("pid-hca2", hca("hca2", "MT25204", "7"));
+        idle();
+        assertEquals(List.of("hca0", "hca2"), children());
+        assertEquals("the same GUID as the built-in default", 0x0002C90300001000L,
+                io.device("hca0").extension(HcaHardwareDevice.class).config().nodeGuid());
+        bus.deleted("pid-hca0");
+        bus.deleted("pid-hca2");
+        idle();
+        assertEquals(List.of(), children());
+        assertClean();
+    }
+
+    /** A broken configuration alone does not bring the defaults back: the user meant an HCA of their own. */
+    @Test
+    public void aBadConfigurationAloneDoesNotBringTheDefaults() throws Exception {
+        Hashtable<String, Object> bad = hca("hca2", "MT25204", "7");
+        bad.put("ports", "3");
+        bus.updated("pid-bad", bad);
+        start();
+        assertEquals(List.of(), children());
+        assertEquals(problems.toString(), 1, problems.size());
+        bus.deleted("pid-bad");
+        idle();
+        assertEquals(List.of("hca0", "hca1"), children());
         assertClean();
     }
 }

@@ -70,6 +70,9 @@ public final class IoManagerComponent {
             LOG.error("completionThreads must be 1..64, was {}; using 2", threads);
             threads = 2;
         }
+        if (BlockingDetector.systemPropertyError() != null) {
+            LOG.error("{}", BlockingDetector.systemPropertyError());
+        }
         if (!config.blockingDetection().isBlank()) {
             try {
                 BlockingDetector.setMode(BlockingDetector.parseMode(config.blockingDetection()));
