@@ -324,7 +324,7 @@ public class DistributionIT {
         assertTrue(unknown.stderr(), unknown.stderr().contains("irpverbs: Command not found: irp:nosuchcommand"));
         Run badHca = irpverbs(HOME, Map.of(), "ib:write_bw nosuchhca 1 hca1 1 -n 1");
         assertEquals(badHca.stderr(), 1, badHca.exitCode());
-        assertTrue(badHca.stderr(), badHca.stderr().contains("irpverbs: no HCA named 'nosuchhca'"));
+        assertTrue(badHca.stderr(), badHca.stderr().contains("irpverbs: ib:write_bw: no HCA named 'nosuchhca'"));
         for (Run run : List.of(unknown, badHca)) {
             String last = run.stderr().lines().filter(l -> l.startsWith("irpverbs: ")).reduce((a, b) -> b).orElse("");
             assertFalse(last, last.matches(".*\\b(java|org)\\.[a-z]+\\.[\\w.]*(Exception|Error)\\b.*"));
