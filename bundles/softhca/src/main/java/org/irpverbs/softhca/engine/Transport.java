@@ -2,7 +2,6 @@ package org.irpverbs.softhca.engine;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.function.Consumer;
 import org.irpverbs.softhca.engine.SoftHca.Counter;
 import org.irpverbs.softhca.fabric.FabricPort;
@@ -80,6 +79,7 @@ final class Transport {
     /** An acknowledgement coalesces at most this many packets: a quarter of the RC window. */
     private final int ackCoalescePackets;
     private final PacketCodec codec = new PacketCodec();
+    private final PacketTransmitter tx;
     private final PacketLayout layout = new PacketLayout();
 
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
@@ -88,7 +88,6 @@ final class Transport {
     private int runPayloadRefStart;
     /** A packet's payload gathered from two or more slices. */
     private ByteBuffer straddle = ByteBuffer.allocate(4096);
-    private final Outgoing outgoing = new Outgoing();
     private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
     private final Consumer<QpContext> onRetryTimer = this::onRetryTimer;
     private final Consumer<QpContext> onRnrTimer = this::onRnrTimer;
@@ -97,6 +96,7 @@ final class Transport {
         this.hca = hca;
         this.tuning = hca.tuning;
         this.ackCoalescePackets = Math.max(1, tuning.rcWindowPackets() / 4);
+        this.tx = new PacketTransmitter(hca);
     }
 
     // =====================================================================================
@@ -313,6 +313,11 @@ final class Transport {
         }
     }
 
+    /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
+    void flush() {
+        tx.flush();
+    }
+
     /** A doorbell rang, a timer fired or a state changed: move the QP's send queue. */
     void serviceQp(QpContext qp) {
         if (!live(qp)) {
@@ -508,97 +513,6 @@ final class Transport {
         completeInOrder(qp);
     }
 
-    // =====================================================================================
-    // packet building
-    // =====================================================================================
-
-    /**
-     * Writes a local LRH and a BTH for a packet of RC QP {@code qp} (its path's DLID and SL, its
-     * P_Key and destination QP) at the start of {@code b}; returns the offset after the BTH.
-     */
-    private static int beginRc(ByteBuffer b, QpContext qp, HcaPort port, OpCode op, boolean se, boolean ackReq, int psn) {
-        Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, qp.attrs.destLid, 0, port.lid);
-        Bth.write(b, Lrh.BYTES, op.code(), se, true, 0, 0, pkeyOf(qp, port), qp.attrs.destQpn, ackReq, psn);
-        return Lrh.BYTES + Bth.BYTES;
-    }
-
-    /**
-     * Finishes (pad, lengths, ICRC unless the port offloads it) and queues the frame for the port;
-     * the fabric owns it after.
-     */
-    private void transmit(HcaPort port, Frame f, int payloadEnd) {
-        FabricPort fp = port.fabricPort;
-        if (fp == null) {
-            f.release(); // the port is not up: the packet goes nowhere (the retry timer notices)
-            return;
-        }
-        finish(fp, f, payloadEnd);
-        handOff(fp, f, 1);
-    }
-
-    /** Pad, lengths, and the ICRC unless {@code fp} offloads it (or is null: no port). */
-    private void finish(FabricPort fp, Frame f, int payloadEnd) {
-        boolean offload = fp != null && fp.icrcOffload();
-        f.setLength(codec.finish(f.buffer(), 0, payloadEnd, !offload)).setIcrcOffloaded(offload);
-    }
-
-    /**
-     * Queues a finished frame standing for {@code packets} packets for its port; {@link #flush}
-     * hands the queue to the fabric. Transport runs one engine pass at a time, so the queue is the
-     * pass's.
-     */
-    private void handOff(FabricPort fp, Frame f, int packets) {
-        hca.packetsSent.addAndGet(packets);
-        outgoing.add(fp, f);
-    }
-
-    /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
-    void flush() {
-        outgoing.flush();
-    }
-
-    /**
-     * Packets the engine produced in the current pass, in order, with their ports (one pass at a
-     * time). Handing them over together lets the fabric deliver a run to one
-     * receiver with one queue operation and one wake-up, where a real HCA's DMA engine would post a
-     * batch of descriptors with one doorbell.
-     */
-    private static final class Outgoing {
-        private static final int CAPACITY = 64;
-        private final Frame[] frames = new Frame[CAPACITY];
-        private final FabricPort[] ports = new FabricPort[CAPACITY];
-        private int count;
-
-        void add(FabricPort port, Frame frame) {
-            frames[count] = frame;
-            ports[count] = port;
-            if (++count == CAPACITY) {
-                flush();
-            }
-        }
-
-        void flush() {
-            int n = count;
-            count = 0;
-            int i = 0;
-            while (i < n) {
-                FabricPort port = ports[i];
-                int j = i + 1;
-                while (j < n && ports[j] == port) {
-                    j++;
-                }
-                port.sendBurst(frames, i, j);
-                i = j;
-            }
-            Arrays.fill(frames, 0, n, null);
-            Arrays.fill(ports, 0, n, null);
-        }
-    }
-
-    private static int pkeyOf(QpContext qp, HcaPort port) {
-        return port.pkeys.get(qp.attrs.pkeyIndex);
-    }
-
     /** ACK, RNR NAK or NAK (by syndrome) for {@code psn}, with the responder's MSN. */
     private void sendAck(QpContext qp, int syndrome, int psn) {
         HcaPort port = qp.device.port(qp.attrs.port);
@@ -607,9 +521,9 @@ final class Transport {
         }
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, OpCode.RC_ACKNOWLEDGE, false, false, psn);
+        int p = PacketTransmitter.beginRc(b, qp, port, OpCode.RC_ACKNOWLEDGE, false, false, psn);
         Aeth.write(b, p, syndrome, qp.msn);
-        transmit(port, f, p + Aeth.BYTES);
+        tx.transmit(port, f, p + Aeth.BYTES);
     }
 
     private void sendAtomicAck(QpContext qp, int psn, long original) {
@@ -619,10 +533,10 @@ final class Transport {
         }
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, OpCode.RC_ATOMIC_ACKNOWLEDGE, false, false, psn);
+        int p = PacketTransmitter.beginRc(b, qp, port, OpCode.RC_ATOMIC_ACKNOWLEDGE, false, false, psn);
         Aeth.write(b, p, Aeth.ackSyndrome(), qp.msn);
         AtomicAckEth.write(b, p + Aeth.BYTES, original);
-        transmit(port, f, p + Aeth.BYTES + AtomicAckEth.BYTES);
+        tx.transmit(port, f, p + Aeth.BYTES + AtomicAckEth.BYTES);
     }
 
     // =====================================================================================
@@ -777,7 +691,7 @@ final class Transport {
         boolean ackReq = ackRequested(w, k);
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, op, last && w.solicited, ackReq, psn);
+        int p = PacketTransmitter.beginRc(b, qp, port, op, last && w.solicited, ackReq, psn);
         if (op.has(OpCode.Headers.RETH)) {
             Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
             p += Reth.BYTES;
@@ -800,7 +714,7 @@ final class Transport {
             }
             p += len;
         }
-        transmit(port, f, p);
+        tx.transmit(port, f, p);
         w.sentPkts = k + 1;
         advance(qp, Bth.psnAdd(psn, 1));
         return true;
@@ -847,7 +761,7 @@ final class Transport {
         // an ordinary packet frame: the run's first packet decodes in it as if it held its payload
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, firstOp, false, (flags & 1) != 0, psn);
+        int p = PacketTransmitter.beginRc(b, qp, port, firstOp, false, (flags & 1) != 0, psn);
         if (firstOp.has(OpCode.Headers.RETH)) {
             Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
             p += Reth.BYTES;
@@ -873,7 +787,7 @@ final class Transport {
         if (fp == null) {
             f.release();
         } else {
-            handOff(fp, f, k);
+            tx.handOff(fp, f, k);
         }
         w.sentPkts = k0 + k;
         advance(qp, Bth.psnAdd(psn, k));
@@ -885,9 +799,9 @@ final class Transport {
         int psn = Bth.psnAdd(w.firstPsn, w.readPktsReceived);
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, OpCode.RC_RDMA_READ_REQUEST, false, true, psn);
+        int p = PacketTransmitter.beginRc(b, qp, port, OpCode.RC_RDMA_READ_REQUEST, false, true, psn);
         Reth.write(b, p, w.remoteAddress + offset, w.rkey, (int) (w.totalLength - offset));
-        transmit(port, f, p + Reth.BYTES);
+        tx.transmit(port, f, p + Reth.BYTES);
         w.readRequestStart = w.readPktsReceived;
         w.sentPkts = w.npkts;
         advance(qp, Bth.psnAdd(w.firstPsn, w.npkts));
@@ -905,9 +819,9 @@ final class Transport {
         boolean cas = w.opcode == WrOpcode.ATOMIC_CMP_AND_SWP;
         Frame f = hca.frames.acquire();
         ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, cas ? OpCode.RC_COMPARE_SWAP : OpCode.RC_FETCH_ADD, false, true, w.firstPsn);
+        int p = PacketTransmitter.beginRc(b, qp, port, cas ? OpCode.RC_COMPARE_SWAP : OpCode.RC_FETCH_ADD, false, true, w.firstPsn);
         AtomicEth.write(b, p, w.remoteAddress, w.rkey, cas ? w.swap : w.compareAdd, cas ? w.compareAdd : 0);
-        transmit(port, f, p + AtomicEth.BYTES);
+        tx.transmit(port, f, p + AtomicEth.BYTES);
         w.sentPkts = 1;
         advance(qp, Bth.psnAdd(w.firstPsn, 1));
     }
@@ -1370,7 +1284,7 @@ final class Transport {
         } else if (Bth.psnDiff(psn, qp.ackCoalescedFrom) >= ackCoalescePackets) {
             qp.ackPending = false; // afterFrames skips it, or queues it again if asked again
             sendAck(qp, Aeth.ackSyndrome(), psn);
-            flush(); // not at the end of the pass, which may be a long batch away
+            tx.flush(); // not at the end of the pass, which may be a long batch away
         }
     }
 
@@ -1576,7 +1490,7 @@ final class Transport {
             // command can deregister the region in between (commands run on this thread too)
             Frame f = hca.frames.acquire();
             ByteBuffer o = f.buffer();
-            int p = beginRc(o, qp, port, op, false, false, Bth.psnAdd(psn, k));
+            int p = PacketTransmitter.beginRc(o, qp, port, op, false, false, Bth.psnAdd(psn, k));
             if (op.has(OpCode.Headers.AETH)) {
                 Aeth.write(o, p, Aeth.ackSyndrome(), qp.msn);
                 p += Aeth.BYTES;
@@ -1585,7 +1499,7 @@ final class Transport {
                 o.put(p, region.memory, region.offset(at), plen);
                 p += plen;
             }
-            transmit(port, f, p);
+            tx.transmit(port, f, p);
         }
     }
 
@@ -1674,7 +1588,7 @@ final class Transport {
             Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, w.destLid, 0, port.lid);
             p = Lrh.BYTES;
         }
-        Bth.write(b, p, op.code(), w.solicited, true, 0, 0, pkeyOf(qp, port), multicast ? Bth.MULTICAST_QPN : w.remoteQpn,
+        Bth.write(b, p, op.code(), w.solicited, true, 0, 0, PacketTransmitter.pkeyOf(qp, port), multicast ? Bth.MULTICAST_QPN : w.remoteQpn,
                 false, qp.nextPsn);
         qp.nextPsn = Bth.psnAdd(qp.nextPsn, 1);
         p += Bth.BYTES;
@@ -1696,7 +1610,7 @@ final class Transport {
             p += len;
         }
         FabricPort fp = port.fabricPort;
-        finish(fp, f, p);
+        tx.finish(fp, f, p);
         if (multicast && s.mgm[w.destLid - Lrh.MULTICAST_LID_FIRST] != null) {
             // HCA loopback: the switch never sends a packet back out of the port it came in on
             Frame copy = hca.frames.acquire().copyFrom(f);
@@ -1706,7 +1620,7 @@ final class Transport {
         if (fp == null) {
             f.release();
         } else {
-            handOff(fp, f, 1);
+            tx.handOff(fp, f, 1);
         }
         return true;
     }
