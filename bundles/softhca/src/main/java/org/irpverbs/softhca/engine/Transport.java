@@ -80,6 +80,7 @@ final class Transport {
     private final int ackCoalescePackets;
     private final PacketCodec codec = new PacketCodec();
     private final PacketTransmitter tx;
+    private final CompletionWriter completions;
     private final PacketLayout layout = new PacketLayout();
 
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
@@ -97,6 +98,7 @@ final class Transport {
         this.tuning = hca.tuning;
         this.ackCoalescePackets = Math.max(1, tuning.rcWindowPackets() / 4);
         this.tx = new PacketTransmitter(hca);
+        this.completions = new CompletionWriter(hca);
     }
 
     // =====================================================================================
@@ -325,10 +327,10 @@ final class Transport {
         }
         switch (qp.state) {
             case ERR -> {
-                flushSend(qp);
-                flushRecv(qp);
+                completions.flushSend(qp);
+                completions.flushRecv(qp);
             }
-            case SQE -> flushSend(qp);
+            case SQE -> completions.flushSend(qp);
             case RTS -> {
                 if (qp.type == QpType.RC) {
                     rcSend(qp);
@@ -352,24 +354,9 @@ final class Transport {
     // QP state changes
     // =====================================================================================
 
-    /** TO_ERR or an error completion: every outstanding WQE is flushed; {@code event} raised if given. */
+    /** TO_ERR by command: every outstanding WQE is flushed; {@code event} raised if given. */
     void enterError(QpContext qp, AsyncEvent event) {
-        qp.state = QpState.ERR;
-        stopTimers(qp);
-        qp.ackPending = false;
-        qp.receiveInProgress = false;
-        qp.writeInProgress = false;
-        flushSend(qp);
-        flushRecv(qp);
-        if (event != null) {
-            hca.raise(event);
-        }
-    }
-
-    /** A UD send error: the send queue stops (SQE) and its WQEs are flushed; receives go on. */
-    private void enterSendQueueError(QpContext qp) {
-        qp.state = QpState.SQE;
-        flushSend(qp);
+        completions.enterError(qp, event);
     }
 
     /** TO_RST: the queues are emptied without completions and the transport starts afresh. */
@@ -401,116 +388,10 @@ final class Transport {
         qp.atomicFilled = 0;
     }
 
-    private static void stopTimers(QpContext qp) {
+    static void stopTimers(QpContext qp) {
         qp.timerGeneration++;
         qp.retryTimerArmed = false;
         qp.rnrWaiting = false;
-    }
-
-    private void flushSend(QpContext qp) {
-        long cons = qp.sqConsumed;
-        long prod = qp.sqProduced;
-        for (; cons < prod; cons++) {
-            releaseAndComplete(qp, cons, WcStatus.WR_FLUSH_ERR);
-        }
-        qp.sendIndex = cons;
-        qp.outstandingReadAtomic = 0;
-    }
-
-    private void flushRecv(QpContext qp) {
-        long cons = qp.rqConsumed;
-        long prod = qp.rqProduced;
-        for (; cons < prod; cons++) {
-            completeRecv(qp, qp.recvSlot(cons), WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, false);
-        }
-    }
-
-    // =====================================================================================
-    // completions
-    // =====================================================================================
-
-    private static WcOpcode sendOpcode(WrOpcode op) {
-        return switch (op) {
-            case SEND, SEND_WITH_IMM -> WcOpcode.SEND;
-            case RDMA_WRITE, RDMA_WRITE_WITH_IMM -> WcOpcode.RDMA_WRITE;
-            case RDMA_READ -> WcOpcode.RDMA_READ;
-            case ATOMIC_CMP_AND_SWP -> WcOpcode.COMP_SWAP;
-            case ATOMIC_FETCH_AND_ADD -> WcOpcode.FETCH_ADD;
-        };
-    }
-
-    /**
-     * Send WQE {@code index} (the oldest unconsumed) is finished: frees its slot, then writes its
-     * completion. In that order, because a consumer that polled a completion may post into the
-     * slots it freed at once (an application that waits for a completion event has no other
-     * moment to post); the WQE's fields are read before the slot can be reused.
-     */
-    private void releaseAndComplete(QpContext qp, long index, WcStatus status) {
-        SendWqe w = qp.sendSlot(index);
-        long wrId = w.wrId;
-        WcOpcode opcode = sendOpcode(w.opcode);
-        int length = w.totalLength;
-        qp.sqConsumed = index + 1;
-        pushCqe(qp.sendCq, wrId, status, opcode, length, false, 0, qp.qpn, 0, 0, false, false);
-    }
-
-    private void pushCqe(CqContext cq, long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm,
-            int imm, int qpn, int sourceQp, int sourceLid, boolean grh, boolean solicited) {
-        if (!cq.push(wrId, status, opcode, byteLength, hasImm, imm, qpn, sourceQp, sourceLid, grh, 0)) {
-            hca.count(Counter.CQ_OVERRUNS);
-            hca.raise(new AsyncEvent(AsyncEventType.CQ_ERROR, 0, cq.cqn, "CQ overrun: a completion was lost"));
-            return;
-        }
-        int armed = cq.armed.get(); // after the CQE's volatile publication (CqContext.produced)
-        if (armed != CqContext.DISARMED
-                && (armed == CqContext.ARMED_NEXT || solicited || status != WcStatus.SUCCESS)
-                && cq.armed.compareAndSet(armed, CqContext.DISARMED)) {
-            hca.raiseCompletionEvent(cq.cqn);
-        }
-    }
-
-    /**
-     * Writes the completions of the WQEs that are done, in posting order; stops at the first that
-     * is not. An error WQE completes with its status and takes the QP to ERR (SQE for UD).
-     */
-    private void completeInOrder(QpContext qp) {
-        long cons = qp.sqConsumed;
-        long prod = qp.sqProduced;
-        while (cons < prod) {
-            SendWqe w = qp.sendSlot(cons);
-            if (!w.done) {
-                break;
-            }
-            if (w.error != null) {
-                releaseAndComplete(qp, cons, w.error);
-                if (qp.type == QpType.UD) {
-                    enterSendQueueError(qp);
-                } else {
-                    enterError(qp, null);
-                }
-                return;
-            }
-            if (w.signaled) {
-                releaseAndComplete(qp, cons, WcStatus.SUCCESS); // frees the unsignaled ones before it too
-            }
-            cons++;
-        }
-        if (qp.sqConsumed != cons) {
-            // unsignaled WQEs after the last completion written; a signaled one already freed its
-            // own (a volatile store costs a locked instruction, so not again for nothing)
-            qp.sqConsumed = cons;
-        }
-        if (qp.sendIndex < cons) {
-            qp.sendIndex = cons;
-        }
-    }
-
-    /** Fails a WQE: it completes in its turn with {@code status} and the QP goes to ERR. */
-    private void fail(QpContext qp, SendWqe w, WcStatus status) {
-        w.started = true;
-        w.done = true;
-        w.error = status;
-        completeInOrder(qp);
     }
 
     /** ACK, RNR NAK or NAK (by syndrome) for {@code psn}, with the responder's MSN. */
@@ -595,7 +476,7 @@ final class Transport {
                 }
                 WcStatus err = checkLocal(qp, w);
                 if (err != null) {
-                    fail(qp, w, err);
+                    completions.fail(qp, w, err);
                     break;
                 }
                 w.firstPsn = qp.nextPsn;
@@ -628,7 +509,7 @@ final class Transport {
                         int run = runLength(qp, port, w, mtu, burst);
                         boolean sent = run > 1 ? sendSegmentRun(qp, port, w, mtu, run) : sendDataPacket(qp, port, w, mtu);
                         if (!sent) {
-                            fail(qp, w, WcStatus.LOC_PROT_ERR); // the region went away mid-message
+                            completions.fail(qp, w, WcStatus.LOC_PROT_ERR); // the region went away mid-message
                             return;
                         }
                         burst += run;
@@ -994,9 +875,9 @@ final class Transport {
         SendWqe w = wqeAt(qp, qp.unackedPsn);
         if (++qp.retryCounter > qp.attrs.retryCount) {
             if (w != null) {
-                fail(qp, w, WcStatus.RETRY_EXC_ERR);
+                completions.fail(qp, w, WcStatus.RETRY_EXC_ERR);
             } else {
-                enterError(qp, null);
+                completions.enterError(qp, null);
             }
             return;
         }
@@ -1028,7 +909,7 @@ final class Transport {
                     atomicAck(qp, b, l, psn);
                 } else {
                     ackUpTo(qp, psn);
-                    completeInOrder(qp);
+                    completions.completeInOrder(qp);
                     if (qp.state == QpState.RTS) {
                         rcSend(qp);
                     }
@@ -1053,7 +934,7 @@ final class Transport {
             return null;
         }
         ackUpTo(qp, Bth.psnAdd(psn, -1));
-        completeInOrder(qp);
+        completions.completeInOrder(qp);
         return qp.state == QpState.ERR ? null : w;
     }
 
@@ -1064,7 +945,7 @@ final class Transport {
         }
         hca.count(Counter.RNR_NAKS_RECEIVED);
         if (qp.attrs.rnrRetry != 7 && ++qp.rnrCounter > qp.attrs.rnrRetry) {
-            fail(qp, w, WcStatus.RNR_RETRY_EXC_ERR);
+            completions.fail(qp, w, WcStatus.RNR_RETRY_EXC_ERR);
             return;
         }
         moveCursor(qp, psn);
@@ -1083,7 +964,7 @@ final class Transport {
             }
             hca.count(Counter.SEQ_NAKS_RECEIVED);
             if (++qp.retryCounter > qp.attrs.retryCount) {
-                fail(qp, w, WcStatus.RETRY_EXC_ERR);
+                completions.fail(qp, w, WcStatus.RETRY_EXC_ERR);
                 return;
             }
             moveCursor(qp, psn);
@@ -1101,7 +982,7 @@ final class Transport {
             case Aeth.NAK_REMOTE_OPERATIONAL_ERROR -> WcStatus.REM_OP_ERR;
             default -> WcStatus.BAD_RESP_ERR;
         };
-        fail(qp, w, status);
+        completions.fail(qp, w, status);
     }
 
     private static OpCode.Pos position(int index, int count) {
@@ -1132,14 +1013,14 @@ final class Transport {
         // positions count from the original request or from the latest re-request for what remained
         if (op.position() != position(k, w.npkts)
                 && op.position() != position(k - w.readRequestStart, w.npkts - w.readRequestStart)) {
-            fail(qp, w, WcStatus.BAD_RESP_ERR);
+            completions.fail(qp, w, WcStatus.BAD_RESP_ERR);
             return;
         }
         int mtu = qp.attrs.pathMtu.bytes();
         long offset = (long) k * mtu;
         int len = (int) Math.min(mtu, w.totalLength - offset);
         if (l.payloadLength != len) {
-            fail(qp, w, WcStatus.BAD_RESP_ERR);
+            completions.fail(qp, w, WcStatus.BAD_RESP_ERR);
             return;
         }
         if (k == 0) {
@@ -1147,7 +1028,7 @@ final class Transport {
         }
         if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b,
                 l.payloadOffset, len)) {
-            fail(qp, w, WcStatus.LOC_PROT_ERR);
+            completions.fail(qp, w, WcStatus.LOC_PROT_ERR);
             return;
         }
         w.readPktsReceived = k + 1;
@@ -1158,7 +1039,7 @@ final class Transport {
         if (w.readPktsReceived == w.npkts) {
             w.done = true;
             qp.outstandingReadAtomic--;
-            completeInOrder(qp);
+            completions.completeInOrder(qp);
             if (qp.state == QpState.RTS) {
                 rcSend(qp);
             }
@@ -1174,7 +1055,7 @@ final class Transport {
         ByteBuffer v = scratch8;
         v.putLong(0, AtomicAckEth.originalData(b, l.atomicAckEthOffset));
         if (!MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, 0, v, 0, 8)) {
-            fail(qp, w, WcStatus.LOC_PROT_ERR);
+            completions.fail(qp, w, WcStatus.LOC_PROT_ERR);
             return;
         }
         w.done = true;
@@ -1184,7 +1065,7 @@ final class Transport {
             qp.unackedPsn = Bth.psnAdd(psn, 1);
         }
         progress(qp);
-        completeInOrder(qp);
+        completions.completeInOrder(qp);
         if (qp.state == QpState.RTS) {
             rcSend(qp);
         }
@@ -1307,28 +1188,13 @@ final class Transport {
     private void responderError(QpContext qp, int nakCode, int psn, AsyncEvent event) {
         qp.ackPending = false;
         sendAck(qp, Aeth.nakSyndrome(nakCode), psn);
-        enterError(qp, event);
+        completions.enterError(qp, event);
     }
 
     private void remoteAccessError(QpContext qp, int psn, String what) {
         hca.count(Counter.REMOTE_ACCESS_ERRORS);
         responderError(qp, Aeth.NAK_REMOTE_ACCESS_ERROR, psn, new AsyncEvent(AsyncEventType.QP_FATAL, 0, qp.qpn,
                 "remote access violation: " + what));
-    }
-
-    /** A receive completion on an RC QP (no source QPN, LID or GRH to report). */
-    private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
-            int imm, boolean solicited) {
-        completeRecv(qp, w, status, opcode, length, hasImm, imm, 0, 0, false, solicited);
-    }
-
-    private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
-            int imm, int sourceQp, int sourceLid, boolean grh, boolean solicited) {
-        // the slot is free before the completion is visible: a consumer re-posts a receive as soon
-        // as it polled one (releaseAndComplete); the WQE's only field used is read first
-        long wrId = w.wrId;
-        qp.rqConsumed = qp.rqConsumed + 1;
-        pushCqe(qp.recvCq, wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, grh, solicited);
     }
 
     private static boolean receiveQueueEmpty(QpContext qp) {
@@ -1355,14 +1221,14 @@ final class Transport {
         int len = l.payloadLength;
         if (qp.receiveOffset + len > w.totalLength) {
             qp.receiveInProgress = false;
-            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
+            completions.completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
             responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
             return;
         }
         if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount,
                 qp.receiveOffset, l.payloadSource(b), l.payloadOffset, len)) {
             qp.receiveInProgress = false;
-            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
+            completions.completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
             responderError(qp, Aeth.NAK_REMOTE_OPERATIONAL_ERROR, psn, null);
             return;
         }
@@ -1370,7 +1236,7 @@ final class Transport {
         if (op.isLast()) {
             qp.receiveInProgress = false;
             boolean imm = op.hasImmediate();
-            completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
+            completions.completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
                     imm ? ImmDt.value(b, l.immOffset) : 0, Bth.solicitedEvent(b, l.bthOffset));
             qp.advanceMsn();
         }
@@ -1442,7 +1308,7 @@ final class Transport {
         qp.writeInProgress = false;
         qp.advanceMsn();
         if (imm) {
-            completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
+            completions.completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
                     (int) qp.writeTotal, true, ImmDt.value(b, immAt), solicited);
         }
     }
@@ -1556,7 +1422,7 @@ final class Transport {
             w.error = err;
             w.done = true;
             qp.sendIndex++;
-            completeInOrder(qp);
+            completions.completeInOrder(qp);
         }
     }
 
@@ -1674,8 +1540,8 @@ final class Transport {
         int srcLid = Lrh.slid(b, l.lrhOffset);
         boolean grh = l.grhOffset >= 0;
         if (Grh.BYTES + len > w.totalLength) {
-            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
-            enterError(qp, null);
+            completions.completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
+            completions.enterError(qp, null);
             return;
         }
         boolean ok = !grh || MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys,
@@ -1685,12 +1551,12 @@ final class Transport {
                     l.payloadOffset, len);
         }
         if (!ok) {
-            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
-            enterError(qp, null);
+            completions.completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
+            completions.enterError(qp, null);
             return;
         }
         boolean imm = l.opcode.hasImmediate();
-        completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, Grh.BYTES + len, imm, imm ? ImmDt.value(b, l.immOffset) : 0,
+        completions.completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, Grh.BYTES + len, imm, imm ? ImmDt.value(b, l.immOffset) : 0,
                 srcQp, srcLid, grh, Bth.solicitedEvent(b, l.bthOffset));
     }
 }
