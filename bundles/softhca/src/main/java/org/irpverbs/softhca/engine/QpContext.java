@@ -116,6 +116,11 @@ final class QpContext {
         return rq[(int) (index % rq.length)];
     }
 
+    /** Whether no receive WQE is posted and unconsumed; reads the doorbell record (responder, UD). */
+    boolean receiveQueueEmpty() {
+        return rqConsumed >= rqProduced;
+    }
+
     /** PSNs sent and not yet acknowledged (requester). */
     int unacked() {
         return Bth.psnDiff(highestPsn, unackedPsn);

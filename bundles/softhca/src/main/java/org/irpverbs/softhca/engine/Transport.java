@@ -81,6 +81,7 @@ final class Transport {
     private final PacketCodec codec = new PacketCodec();
     private final PacketTransmitter tx;
     private final CompletionWriter completions;
+    private final UdTransport ud;
     private final PacketLayout layout = new PacketLayout();
 
     private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
@@ -99,6 +100,7 @@ final class Transport {
         this.ackCoalescePackets = Math.max(1, tuning.rcWindowPackets() / 4);
         this.tx = new PacketTransmitter(hca);
         this.completions = new CompletionWriter(hca);
+        this.ud = new UdTransport(hca, tx, completions);
     }
 
     // =====================================================================================
@@ -137,7 +139,7 @@ final class Transport {
             if (segments > 1) {
                 receiveRun(s, port, frame, b, l);
             } else if (l.opcode.isUd()) {
-                udReceive(s, port, b, l);
+                ud.receive(s, port, b, l);
             } else {
                 rcReceive(s, port, b, l);
             }
@@ -242,7 +244,7 @@ final class Transport {
         int into = seekRunRef(frame, mtu);
         boolean imm = lastOp.hasImmediate();
         if (into + rest > frame.payloadRefLength(runPayloadRef) || rest > qp.writeRemaining
-                || (lastOp.isLast() && rest != qp.writeRemaining) || (imm && receiveQueueEmpty(qp))) {
+                || (lastOp.isLast() && rest != qp.writeRemaining) || (imm && qp.receiveQueueEmpty())) {
             return false;
         }
         Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, rest, AccessFlags.REMOTE_WRITE);
@@ -335,7 +337,7 @@ final class Transport {
                 if (qp.type == QpType.RC) {
                     rcSend(qp);
                 } else {
-                    udSend(qp);
+                    ud.send(qp);
                 }
             }
             default -> {
@@ -431,16 +433,6 @@ final class Transport {
         return Math.max(1, (int) (((long) w.totalLength + mtu - 1) / mtu));
     }
 
-    /** Local checks a WQE needs before anything is sent: every SGE's key, PD, bounds and rights. */
-    private static WcStatus checkLocal(QpContext qp, SendWqe w) {
-        if (w.isInline) {
-            return null;
-        }
-        int rights = w.isReadOrAtomic() ? AccessFlags.LOCAL_WRITE : 0;
-        return MemoryAccess.checkList(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, rights) ? null
-                : WcStatus.LOC_PROT_ERR;
-    }
-
     private void rcSend(QpContext qp) {
         HcaPort port = qp.device.port(qp.attrs.port);
         if (port == null || qp.attrs.pathMtu == null) {
@@ -474,7 +466,7 @@ final class Transport {
                 if (readOrAtomic && qp.outstandingReadAtomic >= Math.max(1, qp.attrs.maxReadAtomic)) {
                     break;
                 }
-                WcStatus err = checkLocal(qp, w);
+                WcStatus err = w.checkLocal(qp);
                 if (err != null) {
                     completions.fail(qp, w, err);
                     break;
@@ -1081,7 +1073,7 @@ final class Transport {
             hca.count(Counter.NO_QP_DROPS);
             return;
         }
-        if (!pkeyOk(qp, port, b, l)) {
+        if (!pkeyAccepted(hca, qp, port, b, l)) {
             return;
         }
         QpState st = qp.state;
@@ -1098,7 +1090,8 @@ final class Transport {
         }
     }
 
-    private boolean pkeyOk(QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
+    /** Whether the packet's P_Key matches the QP's entry in the port's table (IBA 10.9.3); a mismatch is counted. */
+    static boolean pkeyAccepted(SoftHca hca, QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
         if (HcaPort.pkeyMatches(Bth.pkey(b, l.bthOffset), port.pkeys.get(qp.attrs.pkeyIndex))) {
             return true;
         }
@@ -1197,17 +1190,13 @@ final class Transport {
                 "remote access violation: " + what));
     }
 
-    private static boolean receiveQueueEmpty(QpContext qp) {
-        return qp.rqConsumed >= qp.rqProduced; // reads the doorbell record
-    }
-
     private void respondSend(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
         if (op.isFirst()) {
             if (qp.receiveInProgress) {
                 responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
                 return;
             }
-            if (receiveQueueEmpty(qp)) {
+            if (qp.receiveQueueEmpty()) {
                 rnrNak(qp, psn);
                 return;
             }
@@ -1253,7 +1242,7 @@ final class Transport {
             long va = Reth.virtualAddress(b, l.rethOffset);
             int rkey = Reth.rkey(b, l.rethOffset);
             long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
-            if (op.isLast() && imm && receiveQueueEmpty(qp)) {
+            if (op.isLast() && imm && qp.receiveQueueEmpty()) {
                 rnrNak(qp, psn);
                 return;
             }
@@ -1272,7 +1261,7 @@ final class Transport {
                 responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
                 return;
             }
-            if (op.isLast() && imm && receiveQueueEmpty(qp)) {
+            if (op.isLast() && imm && qp.receiveQueueEmpty()) {
                 rnrNak(qp, psn);
                 return;
             }
@@ -1396,167 +1385,5 @@ final class Transport {
         qp.expectedPsn = Bth.psnAdd(psn, 1);
         qp.ackPending = false;
         sendAtomicAck(qp, psn, original);
-    }
-
-    // =====================================================================================
-    // UD
-    // =====================================================================================
-
-    private void udSend(QpContext qp) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        int burst = 0;
-        while (qp.state == QpState.RTS && qp.sendIndex < qp.sqProduced) {
-            if (burst++ >= tuning.sendBurstPackets()) {
-                hca.engine.ring(qp);
-                return;
-            }
-            SendWqe w = qp.sendSlot(qp.sendIndex);
-            w.started = true;
-            WcStatus err = w.totalLength > port.mtu.bytes() ? WcStatus.LOC_LEN_ERR : checkLocal(qp, w);
-            if (err == null && !sendDatagram(qp, port, w)) {
-                err = WcStatus.LOC_PROT_ERR;
-            }
-            w.error = err;
-            w.done = true;
-            qp.sendIndex++;
-            completions.completeInOrder(qp);
-        }
-    }
-
-    private Gid multicastGid(DeviceState s, int mlid) {
-        MgmEntry e = s.mgm[mlid - Lrh.MULTICAST_LID_FIRST];
-        if (e != null) {
-            return e.gid();
-        }
-        Gid g = hca.fabric.multicastGid(mlid);
-        // no group known: an IPoIB-style link-local multicast GID naming the MLID
-        return g != null ? g : new Gid(0xFF12401BFFFF0000L, mlid);
-    }
-
-    private boolean sendDatagram(QpContext qp, HcaPort port, SendWqe w) {
-        DeviceState s = qp.device;
-        boolean multicast = Lrh.isMulticast(w.destLid);
-        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM;
-        OpCode op = imm ? OpCode.UD_SEND_ONLY_WITH_IMMEDIATE : OpCode.UD_SEND_ONLY;
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p;
-        if (multicast) {
-            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_GLOBAL, w.destLid, 0, port.lid);
-            Gid dgid = multicastGid(s, w.destLid);
-            Grh.write(b, Lrh.BYTES, 0, 0, 0, 0, Gid.LINK_LOCAL_PREFIX, hca.config.portGuid(port.number), dgid.prefix(),
-                    dgid.interfaceId());
-            p = Lrh.BYTES + Grh.BYTES;
-        } else {
-            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, w.destLid, 0, port.lid);
-            p = Lrh.BYTES;
-        }
-        Bth.write(b, p, op.code(), w.solicited, true, 0, 0, PacketTransmitter.pkeyOf(qp, port), multicast ? Bth.MULTICAST_QPN : w.remoteQpn,
-                false, qp.nextPsn);
-        qp.nextPsn = Bth.psnAdd(qp.nextPsn, 1);
-        p += Bth.BYTES;
-        int qkey = (w.remoteQkey & 0x80000000) != 0 ? qp.attrs.qkey : w.remoteQkey;
-        Deth.write(b, p, qkey, qp.qpn);
-        p += Deth.BYTES;
-        if (imm) {
-            ImmDt.write(b, p, w.immediate);
-            p += ImmDt.BYTES;
-        }
-        int len = w.totalLength;
-        if (len > 0) {
-            if (w.isInline) {
-                b.put(p, w.inline, 0, len);
-            } else if (!MemoryAccess.gather(s, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, 0, b, p, len)) {
-                f.release();
-                return false;
-            }
-            p += len;
-        }
-        FabricPort fp = port.fabricPort;
-        tx.finish(fp, f, p);
-        if (multicast && s.mgm[w.destLid - Lrh.MULTICAST_LID_FIRST] != null) {
-            // HCA loopback: the switch never sends a packet back out of the port it came in on
-            Frame copy = hca.frames.acquire().copyFrom(f);
-            copy.setTag(port.number);
-            hca.engine.receive(copy);
-        }
-        if (fp == null) {
-            f.release();
-        } else {
-            tx.handOff(fp, f, 1);
-        }
-        return true;
-    }
-
-    private void udReceive(DeviceState s, HcaPort port, ByteBuffer b, PacketLayout l) {
-        int dlid = Lrh.dlid(b, l.lrhOffset);
-        if (Lrh.isMulticast(dlid)) {
-            MgmEntry e = s.mgm[dlid - Lrh.MULTICAST_LID_FIRST];
-            if (e == null) {
-                hca.count(Counter.NO_QP_DROPS);
-                return;
-            }
-            for (int qpn : e.qpns()) {
-                QpContext qp = s.qps.get(qpn);
-                if (qp != null && qp.attrs.port == port.number) {
-                    deliverDatagram(qp, port, b, l);
-                }
-            }
-        } else {
-            QpContext qp = s.qps.get(Bth.destQp(b, l.bthOffset));
-            if (qp == null || qp.attrs.port != port.number) {
-                hca.count(Counter.NO_QP_DROPS);
-                return;
-            }
-            deliverDatagram(qp, port, b, l);
-        }
-    }
-
-    private void deliverDatagram(QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
-        QpState st = qp.state;
-        if (qp.type != QpType.UD || (st != QpState.RTR && st != QpState.RTS && st != QpState.SQD
-                && st != QpState.SQE)) {
-            hca.count(Counter.NO_QP_DROPS);
-            return;
-        }
-        if (!pkeyOk(qp, port, b, l)) {
-            return;
-        }
-        if (Deth.qkey(b, l.dethOffset) != qp.attrs.qkey) {
-            port.qkeyViolations.incrementAndGet();
-            hca.count(Counter.QKEY_VIOLATIONS);
-            return;
-        }
-        if (receiveQueueEmpty(qp)) {
-            hca.count(Counter.UD_NO_RECEIVE);
-            return;
-        }
-        RecvWqe w = qp.recvSlot(qp.rqConsumed);
-        int len = l.payloadLength;
-        int srcQp = Deth.srcQp(b, l.dethOffset);
-        int srcLid = Lrh.slid(b, l.lrhOffset);
-        boolean grh = l.grhOffset >= 0;
-        if (Grh.BYTES + len > w.totalLength) {
-            completions.completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
-            completions.enterError(qp, null);
-            return;
-        }
-        boolean ok = !grh || MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys,
-                w.sgeCount, 0, b, l.grhOffset, Grh.BYTES);
-        if (ok && len > 0) {
-            ok = MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, Grh.BYTES, b,
-                    l.payloadOffset, len);
-        }
-        if (!ok) {
-            completions.completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
-            completions.enterError(qp, null);
-            return;
-        }
-        boolean imm = l.opcode.hasImmediate();
-        completions.completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, Grh.BYTES + len, imm, imm ? ImmDt.value(b, l.immOffset) : 0,
-                srcQp, srcLid, grh, Bth.solicitedEvent(b, l.bthOffset));
     }
 }
