@@ -76,15 +76,13 @@ import org.irpverbs.verbs.WrOpcode;
 final class Transport {
     private final SoftHca hca;
     private final EngineTuning tuning;
-    /** An acknowledgement coalesces at most this many packets: a quarter of the RC window. */
-    private final int ackCoalescePackets;
     private final PacketCodec codec = new PacketCodec();
     private final PacketTransmitter tx;
     private final CompletionWriter completions;
     private final UdTransport ud;
+    private final RcResponder responder;
     private final PacketLayout layout = new PacketLayout();
 
-    private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
     /** receiveRun's cursor over the run's payload slices: the slice, and the payload offset where it starts. */
     private int runPayloadRef;
     private int runPayloadRefStart;
@@ -97,10 +95,10 @@ final class Transport {
     Transport(SoftHca hca) {
         this.hca = hca;
         this.tuning = hca.tuning;
-        this.ackCoalescePackets = Math.max(1, tuning.rcWindowPackets() / 4);
         this.tx = new PacketTransmitter(hca);
         this.completions = new CompletionWriter(hca);
         this.ud = new UdTransport(hca, tx, completions);
+        this.responder = new RcResponder(hca, tx, completions);
     }
 
     // =====================================================================================
@@ -195,8 +193,13 @@ final class Transport {
         runPayloadRefStart = 0;
         pointAtPayload(frame, l, 0, mtu);
         rcReceive(s, port, b, l);
-        if (writeRestAtOnce(s, port, frame, b, l, lastOp, psn, immAt)) {
-            return;
+        if (l.opcode.kind() == OpCode.Kind.RDMA_WRITE) {
+            int into = seekRunRef(frame, mtu); // where pointAtPayload starts packet 1: the cursor moves only forward
+            int ref = runPayloadRef;
+            if (responder.writeRunRest(s, port, frame, b, l, lastOp, psn, immAt, frame.payloadRefBuffer(ref),
+                    frame.payloadRefOffset(ref) + into, frame.payloadRefLength(ref) - into)) {
+                return;
+            }
         }
         for (int i = 1; i < k; i++) {
             boolean last = i == k - 1;
@@ -212,58 +215,6 @@ final class Transport {
             l.immOffset = op.hasImmediate() ? immAt : -1;
             rcReceive(s, port, b, l);
         }
-    }
-
-    /**
-     * Receive offload for the rest of an RDMA WRITE run (packets 1..k-1, after the first was
-     * processed as a packet): when the first was accepted in order and the rest lies in one slice
-     * of the sender's memory, fits the WRITE's remaining length, and one protection check of the
-     * whole destination range passes, applying the packets one by one would make exactly these
-     * changes: one copy, the WRITE's cursor, the expected PSN, on a LAST the MSN and the immediate
-     * data's receive completion, and one ACK for the last packet that asked for one (ACKs are
-     * coalesced per batch anyway). Anything else (a protection or length error, an RNR, a packet
-     * straddling two slices) returns false and the packets go through {@link #rcReceive} one by
-     * one, which produces the error at the exact packet.
-     */
-    private boolean writeRestAtOnce(DeviceState s, HcaPort port, Frame frame, ByteBuffer b, PacketLayout l, OpCode lastOp,
-            int psn, int immAt) {
-        if (l.opcode.kind() != OpCode.Kind.RDMA_WRITE) {
-            return false;
-        }
-        int bth = l.bthOffset;
-        QpContext qp = s.qps.get(Bth.destQp(b, bth));
-        if (qp == null || qp.type != QpType.RC || qp.attrs.port != port.number || !qp.writeInProgress
-                || qp.sequenceNakSent || qp.expectedPsn != Bth.psnAdd(psn, 1)
-                || (qp.state != QpState.RTR && qp.state != QpState.RTS && qp.state != QpState.SQD)
-                || !HcaPort.pkeyMatches(Bth.pkey(b, bth), port.pkeys.get(qp.attrs.pkeyIndex))) {
-            return false;
-        }
-        int k = frame.segments();
-        int mtu = frame.segmentPayload();
-        int rest = frame.payloadRefBytes() - mtu;
-        int into = seekRunRef(frame, mtu);
-        boolean imm = lastOp.hasImmediate();
-        if (into + rest > frame.payloadRefLength(runPayloadRef) || rest > qp.writeRemaining
-                || (lastOp.isLast() && rest != qp.writeRemaining) || (imm && qp.receiveQueueEmpty())) {
-            return false;
-        }
-        Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, rest, AccessFlags.REMOTE_WRITE);
-        if (m == null) {
-            return false;
-        }
-        m.memory.put(m.offset(qp.writeAddress), frame.payloadRefBuffer(runPayloadRef),
-                frame.payloadRefOffset(runPayloadRef) + into, rest);
-        qp.writeAddress += rest;
-        qp.writeRemaining -= rest;
-        if (lastOp.isLast()) {
-            writeDone(qp, imm, b, immAt, (frame.segmentFlags() & Frame.RUN_SE_ON_LAST) != 0);
-        }
-        qp.expectedPsn = Bth.psnAdd(psn, k);
-        int askedAck = 63 - Long.numberOfLeadingZeros(frame.segmentFlags() & ~Frame.RUN_SE_ON_LAST & ~1L);
-        if (askedAck > 0) {
-            scheduleAck(qp, Bth.psnAdd(psn, askedAck));
-        }
-        return true;
     }
 
     /**
@@ -307,14 +258,7 @@ final class Transport {
 
     /** After a batch of received packets: the coalesced ACKs. */
     void afterFrames() {
-        QpContext qp;
-        while ((qp = pendingAcks.poll()) != null) {
-            if (qp.ackPending && live(qp)) {
-                qp.ackPending = false;
-                sendAck(qp, Aeth.ackSyndrome(), qp.ackPsn);
-            }
-            qp.ackPending = false;
-        }
+        responder.sendCoalescedAcks();
     }
 
     /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
@@ -324,7 +268,7 @@ final class Transport {
 
     /** A doorbell rang, a timer fired or a state changed: move the QP's send queue. */
     void serviceQp(QpContext qp) {
-        if (!live(qp)) {
+        if (!live(hca, qp)) {
             return;
         }
         switch (qp.state) {
@@ -346,7 +290,8 @@ final class Transport {
         }
     }
 
-    private boolean live(QpContext qp) {
+    /** Whether {@code qp} is still the HCA's: not failed, reset or destroyed meanwhile (a timer or a queued doorbell may outlive it). */
+    static boolean live(SoftHca hca, QpContext qp) {
         DeviceState s = qp.device;
         ContextTable<QpContext> qps = s.qps;
         return !hca.failed && s == hca.state && !s.dead && qps != null && qps.get(qp.qpn) == qp;
@@ -394,32 +339,6 @@ final class Transport {
         qp.timerGeneration++;
         qp.retryTimerArmed = false;
         qp.rnrWaiting = false;
-    }
-
-    /** ACK, RNR NAK or NAK (by syndrome) for {@code psn}, with the responder's MSN. */
-    private void sendAck(QpContext qp, int syndrome, int psn) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = PacketTransmitter.beginRc(b, qp, port, OpCode.RC_ACKNOWLEDGE, false, false, psn);
-        Aeth.write(b, p, syndrome, qp.msn);
-        tx.transmit(port, f, p + Aeth.BYTES);
-    }
-
-    private void sendAtomicAck(QpContext qp, int psn, long original) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = PacketTransmitter.beginRc(b, qp, port, OpCode.RC_ATOMIC_ACKNOWLEDGE, false, false, psn);
-        Aeth.write(b, p, Aeth.ackSyndrome(), qp.msn);
-        AtomicAckEth.write(b, p + Aeth.BYTES, original);
-        tx.transmit(port, f, p + Aeth.BYTES + AtomicAckEth.BYTES);
     }
 
     // =====================================================================================
@@ -846,7 +765,7 @@ final class Transport {
     private void schedule(QpContext qp, long nanos, Consumer<QpContext> action) {
         int generation = qp.timerGeneration;
         hca.io.schedule(nanos, () -> hca.engine.submit(() -> {
-            if (qp.timerGeneration == generation && live(qp)) {
+            if (qp.timerGeneration == generation && live(hca, qp)) {
                 action.accept(qp);
             }
         }));
@@ -1084,7 +1003,7 @@ final class Transport {
                 hca.count(Counter.NO_QP_DROPS);
             }
         } else if (st == QpState.RTR || st == QpState.RTS || st == QpState.SQD) {
-            rcRequest(qp, b, l);
+            responder.onRequest(qp, b, l);
         } else {
             hca.count(Counter.NO_QP_DROPS);
         }
@@ -1098,292 +1017,5 @@ final class Transport {
         port.pkeyViolations.incrementAndGet();
         hca.count(Counter.PKEY_VIOLATIONS);
         return false;
-    }
-
-    private void rcRequest(QpContext qp, ByteBuffer b, PacketLayout l) {
-        int psn = Bth.psn(b, l.bthOffset);
-        int d = Bth.psnDiff(psn, qp.expectedPsn);
-        OpCode op = l.opcode;
-        if (d > 0) {
-            if (!qp.sequenceNakSent) {
-                qp.sequenceNakSent = true;
-                qp.ackPending = false;
-                hca.count(Counter.SEQ_NAKS_SENT);
-                sendAck(qp, Aeth.nakSyndrome(Aeth.NAK_PSN_SEQUENCE_ERROR), qp.expectedPsn);
-            }
-            return;
-        }
-        if (d < 0) {
-            duplicate(qp, b, l, psn, op);
-            return;
-        }
-        qp.sequenceNakSent = false;
-        switch (op.kind()) {
-            case SEND -> respondSend(qp, b, l, psn, op);
-            case RDMA_WRITE -> respondWrite(qp, b, l, psn, op);
-            case RDMA_READ_REQUEST -> respondRead(qp, b, l, psn, false);
-            case ATOMIC -> respondAtomic(qp, b, l, psn, op);
-            default -> responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-        }
-    }
-
-    private void duplicate(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        hca.count(Counter.DUPLICATES);
-        switch (op.kind()) {
-            case RDMA_READ_REQUEST -> respondRead(qp, b, l, psn, true);
-            case ATOMIC -> {
-                int slot = qp.findAtomic(psn);
-                if (slot >= 0) {
-                    qp.ackPending = false;
-                    sendAtomicAck(qp, psn, qp.atomicResults[slot]);
-                }
-            }
-            default -> scheduleAck(qp, Bth.psnAdd(qp.expectedPsn, -1));
-        }
-    }
-
-    /**
-     * Coalesces an acknowledgement: it goes out after the current batch of packets, or at once when
-     * it covers a quarter of the requester's window. Without that limit a responder that always has a
-     * batch to work through acknowledged a window only when it had executed all of it, and ran dry
-     * while the ACK travelled back and the requester refilled the window, once per window
-     * (EngineTuning.rcWindowPackets; the peer is taken to be tuned alike).
-     */
-    private void scheduleAck(QpContext qp, int psn) {
-        qp.ackPsn = psn;
-        if (!qp.ackPending) {
-            qp.ackPending = true;
-            qp.ackCoalescedFrom = psn;
-            pendingAcks.add(qp);
-        } else if (Bth.psnDiff(psn, qp.ackCoalescedFrom) >= ackCoalescePackets) {
-            qp.ackPending = false; // afterFrames skips it, or queues it again if asked again
-            sendAck(qp, Aeth.ackSyndrome(), psn);
-            tx.flush(); // not at the end of the pass, which may be a long batch away
-        }
-    }
-
-    /** The request with {@code psn} was executed: expect the next one and acknowledge if asked. */
-    private void accepted(QpContext qp, int psn, ByteBuffer b, PacketLayout l) {
-        qp.expectedPsn = Bth.psnAdd(psn, 1);
-        if (Bth.ackRequest(b, l.bthOffset)) {
-            scheduleAck(qp, psn);
-        }
-    }
-
-    private void rnrNak(QpContext qp, int psn) {
-        hca.count(Counter.RNR_NAKS_SENT);
-        qp.ackPending = false;
-        qp.sequenceNakSent = true; // what follows is dropped silently until the retry
-        sendAck(qp, Aeth.rnrNakSyndrome(qp.attrs.minRnrTimer), psn);
-    }
-
-    /** NAKs {@code psn} and takes the responder's QP to ERR (IBA class C/D responder errors). */
-    private void responderError(QpContext qp, int nakCode, int psn, AsyncEvent event) {
-        qp.ackPending = false;
-        sendAck(qp, Aeth.nakSyndrome(nakCode), psn);
-        completions.enterError(qp, event);
-    }
-
-    private void remoteAccessError(QpContext qp, int psn, String what) {
-        hca.count(Counter.REMOTE_ACCESS_ERRORS);
-        responderError(qp, Aeth.NAK_REMOTE_ACCESS_ERROR, psn, new AsyncEvent(AsyncEventType.QP_FATAL, 0, qp.qpn,
-                "remote access violation: " + what));
-    }
-
-    private void respondSend(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        if (op.isFirst()) {
-            if (qp.receiveInProgress) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-                return;
-            }
-            if (qp.receiveQueueEmpty()) {
-                rnrNak(qp, psn);
-                return;
-            }
-            qp.receiveInProgress = true;
-            qp.receiveOffset = 0;
-        } else if (!qp.receiveInProgress) {
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        RecvWqe w = qp.recvSlot(qp.rqConsumed);
-        int len = l.payloadLength;
-        if (qp.receiveOffset + len > w.totalLength) {
-            qp.receiveInProgress = false;
-            completions.completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount,
-                qp.receiveOffset, l.payloadSource(b), l.payloadOffset, len)) {
-            qp.receiveInProgress = false;
-            completions.completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
-            responderError(qp, Aeth.NAK_REMOTE_OPERATIONAL_ERROR, psn, null);
-            return;
-        }
-        qp.receiveOffset += len;
-        if (op.isLast()) {
-            qp.receiveInProgress = false;
-            boolean imm = op.hasImmediate();
-            completions.completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
-                    imm ? ImmDt.value(b, l.immOffset) : 0, Bth.solicitedEvent(b, l.bthOffset));
-            qp.advanceMsn();
-        }
-        accepted(qp, psn, b, l);
-    }
-
-    private void respondWrite(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        boolean imm = op.hasImmediate();
-        if (op.isFirst()) {
-            if (qp.writeInProgress) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-                return;
-            }
-            long va = Reth.virtualAddress(b, l.rethOffset);
-            int rkey = Reth.rkey(b, l.rethOffset);
-            long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
-            if (op.isLast() && imm && qp.receiveQueueEmpty()) {
-                rnrNak(qp, psn);
-                return;
-            }
-            if (len > 0 && remoteRegion(qp, rkey, va, len, AccessFlags.REMOTE_WRITE) == null) {
-                remoteAccessError(qp, psn, "RDMA WRITE of " + len + " bytes at 0x" + Long.toHexString(va)
-                        + " with R_Key 0x" + Integer.toHexString(rkey));
-                return;
-            }
-            qp.writeInProgress = true;
-            qp.writeAddress = va;
-            qp.writeRkey = rkey;
-            qp.writeRemaining = len;
-            qp.writeTotal = len;
-        } else {
-            if (!qp.writeInProgress) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-                return;
-            }
-            if (op.isLast() && imm && qp.receiveQueueEmpty()) {
-                rnrNak(qp, psn);
-                return;
-            }
-        }
-        int len = l.payloadLength;
-        if (len > qp.writeRemaining || (op.isLast() && len != qp.writeRemaining)) {
-            qp.writeInProgress = false;
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        if (len > 0) {
-            Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, len, AccessFlags.REMOTE_WRITE);
-            if (m == null) {
-                qp.writeInProgress = false;
-                remoteAccessError(qp, psn, "RDMA WRITE continuation at 0x" + Long.toHexString(qp.writeAddress));
-                return;
-            }
-            m.memory.put(m.offset(qp.writeAddress), l.payloadSource(b), l.payloadOffset, len);
-            qp.writeAddress += len;
-            qp.writeRemaining -= len;
-        }
-        if (op.isLast()) {
-            writeDone(qp, imm, b, l.immOffset, Bth.solicitedEvent(b, l.bthOffset));
-        }
-        accepted(qp, psn, b, l);
-    }
-
-    /**
-     * The last packet of an RDMA WRITE message was applied: the message is done, and a WRITE with
-     * immediate consumes a receive WQE with the immediate data at {@code immAt} in {@code b}.
-     */
-    private void writeDone(QpContext qp, boolean imm, ByteBuffer b, int immAt, boolean solicited) {
-        qp.writeInProgress = false;
-        qp.advanceMsn();
-        if (imm) {
-            completions.completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
-                    (int) qp.writeTotal, true, ImmDt.value(b, immAt), solicited);
-        }
-    }
-
-    /** The region granting the QP's peer {@code right} on {@code [va, va + len)}, or null (the QP lacks the right, or a check fails). */
-    private static Mpt remoteRegion(QpContext qp, int rkey, long va, long len, int right) {
-        return (qp.attrs.accessFlags & right) == 0 ? null : MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, right);
-    }
-
-    private void respondRead(QpContext qp, ByteBuffer b, PacketLayout l, int psn, boolean duplicate) {
-        long va = Reth.virtualAddress(b, l.rethOffset);
-        int rkey = Reth.rkey(b, l.rethOffset);
-        long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
-        if (len > Integer.MAX_VALUE) {
-            if (!duplicate) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            }
-            return;
-        }
-        Mpt region = len > 0 ? remoteRegion(qp, rkey, va, len, AccessFlags.REMOTE_READ) : null;
-        if (len > 0 && region == null) {
-            if (!duplicate) {
-                remoteAccessError(qp, psn, "RDMA READ of " + len + " bytes at 0x" + Long.toHexString(va) + " with R_Key 0x"
-                        + Integer.toHexString(rkey));
-            }
-            return;
-        }
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        int mtu = qp.attrs.pathMtu.bytes();
-        int n = Math.max(1, (int) ((len + mtu - 1) / mtu));
-        qp.ackPending = false; // the responses acknowledge everything before them
-        if (!duplicate) {
-            qp.advanceMsn();
-            qp.expectedPsn = Bth.psnAdd(psn, n);
-        }
-        for (int k = 0; k < n; k++) {
-            OpCode op = n == 1 ? OpCode.RC_RDMA_READ_RESPONSE_ONLY : k == 0 ? OpCode.RC_RDMA_READ_RESPONSE_FIRST
-                    : k == n - 1 ? OpCode.RC_RDMA_READ_RESPONSE_LAST : OpCode.RC_RDMA_READ_RESPONSE_MIDDLE;
-            int plen = (int) Math.min(mtu, len - (long) k * mtu);
-            long at = va + (long) k * mtu;
-            // the whole range was checked above, and all responses go out in this pass: no
-            // command can deregister the region in between (commands run on this thread too)
-            Frame f = hca.frames.acquire();
-            ByteBuffer o = f.buffer();
-            int p = PacketTransmitter.beginRc(o, qp, port, op, false, false, Bth.psnAdd(psn, k));
-            if (op.has(OpCode.Headers.AETH)) {
-                Aeth.write(o, p, Aeth.ackSyndrome(), qp.msn);
-                p += Aeth.BYTES;
-            }
-            if (plen > 0) {
-                o.put(p, region.memory, region.offset(at), plen);
-                p += plen;
-            }
-            tx.transmit(port, f, p);
-        }
-    }
-
-    private void respondAtomic(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        long va = AtomicEth.virtualAddress(b, l.atomicEthOffset);
-        int rkey = AtomicEth.rkey(b, l.atomicEthOffset);
-        if ((va & 7) != 0) {
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        Mpt m = remoteRegion(qp, rkey, va, 8, AccessFlags.REMOTE_ATOMIC);
-        if (m == null) {
-            remoteAccessError(qp, psn, "atomic at 0x" + Long.toHexString(va) + " with R_Key 0x" + Integer.toHexString(rkey));
-            return;
-        }
-        int at = m.offset(va);
-        long original = m.memory.getLong(at);
-        long operand = AtomicEth.swapOrAdd(b, l.atomicEthOffset);
-        if (op == OpCode.RC_COMPARE_SWAP) {
-            if (original == AtomicEth.compare(b, l.atomicEthOffset)) {
-                m.memory.putLong(at, operand);
-            }
-        } else {
-            m.memory.putLong(at, original + operand);
-        }
-        qp.rememberAtomic(psn, original);
-        qp.advanceMsn();
-        qp.expectedPsn = Bth.psnAdd(psn, 1);
-        qp.ackPending = false;
-        sendAtomicAck(qp, psn, original);
     }
 }
