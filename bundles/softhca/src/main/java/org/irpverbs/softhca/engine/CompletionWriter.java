@@ -148,7 +148,7 @@ final class CompletionWriter {
     /** TO_ERR or an error completion: every outstanding WQE is flushed; {@code event} raised if given. */
     void enterError(QpContext qp, AsyncEvent event) {
         qp.state = QpState.ERR;
-        Transport.stopTimers(qp);
+        RcRequester.stopTimers(qp);
         qp.ackPending = false;
         qp.receiveInProgress = false;
         qp.writeInProgress = false;
