@@ -85,6 +85,8 @@ final class EngineThread {
      * poll.
      */
     private final AtomicLong busyPollPasses = new AtomicLong();
+    /** Frames the passes have taken from the inbox so far; read and written by the pass holder only. */
+    private long framesTaken;
     private volatile boolean sleeping;
     /** Set while this thread decides on, and then takes, a park without a deadline. */
     private volatile boolean deepSleep;
@@ -133,6 +135,19 @@ final class EngineThread {
 
     int inboxSize() {
         return inbox.size();
+    }
+
+    /**
+     * Frames taken from the inbox by all passes so far (the inbox is FIFO: with {@link #inboxSize}
+     * this says when the frames waiting now have been processed). The pass holder only.
+     */
+    long framesTaken() {
+        return framesTaken;
+    }
+
+    /** Whether control work (a command, a timer's expiry) waits for this thread; tests watch it for a timer having fired. */
+    boolean controlQueued() {
+        return !control.isEmpty();
     }
 
     /** The QP's doorbell rang: the engine will service it (once, however many times it rang meanwhile). */
@@ -301,6 +316,7 @@ final class EngineThread {
                 hardware.bug("packet processing", e);
             }
         }
+        framesTaken += frames;
         if (frames > 0 || inbox.size() > 0) {
             worked = true;
             try {

@@ -66,6 +66,12 @@ final class QpContext {
     long lastProgressNanos;
     /** Bumped to invalidate timers when the QP is reset or errs. */
     int timerGeneration;
+    /** The ACK timer expired while packets waited in the inbox: it decides after the first of them (RcRequester). */
+    boolean retryDecisionWaits;
+    /** EngineThread#framesTaken once the packets that waited at the expiry have been processed. */
+    long retryDecisionAfterFrames;
+    /** {@link #timerGeneration} at that expiry: a reset or error meanwhile cancels the decision. */
+    int retryDecisionGeneration;
 
     // ---- RC responder, the engine's pass ----
     int expectedPsn;

@@ -1,6 +1,7 @@
 package org.irpverbs.softhca.engine;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.function.Consumer;
 import org.irpverbs.softhca.engine.SoftHca.Counter;
 import org.irpverbs.softhca.fabric.FabricPort;
@@ -48,6 +49,8 @@ final class RcRequester {
     private final PacketTransmitter tx;
     private final CompletionWriter completions;
     private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
+    /** QPs whose ACK timer expired while packets waited in the inbox (see {@link #expireRetryTimer}). */
+    private final ArrayDeque<QpContext> retryDecisionsAfterInbox = new ArrayDeque<>();
     private final Consumer<QpContext> onRetryTimer = this::onRetryTimer;
     private final Consumer<QpContext> onRnrTimer = this::onRnrTimer;
 
@@ -494,6 +497,19 @@ final class RcRequester {
     }
 
     private void onRetryTimer(QpContext qp) {
+        expireRetryTimer(qp, true);
+    }
+
+    /**
+     * The local ACK timer expired: unless there was progress since it was armed (then it is armed
+     * again for the rest), the oldest unacknowledged packet and everything after it are resent.
+     * But packets that arrived before the expiry and still wait in the inbox may hold the ACK: the
+     * engine runs control work (this expiry) before the packets of its pass, so a stall of the
+     * engine longer than the timeout (its thread preempted, or a busy poller holding the pass)
+     * would otherwise resend a window the responder executed and acknowledged in time. Then the
+     * decision waits until those packets were processed ({@link #afterFrames}), once.
+     */
+    private void expireRetryTimer(QpContext qp, boolean mayWaitForInbox) {
         qp.retryTimerArmed = false;
         if ((qp.state != QpState.RTS && qp.state != QpState.SQD) || qp.unacked() <= 0 || qp.rnrWaiting) {
             return;
@@ -503,6 +519,15 @@ final class RcRequester {
         if (idle < timeout) {
             qp.retryTimerArmed = true;
             schedule(qp, timeout - idle, onRetryTimer);
+            return;
+        }
+        int waiting = hca.engine.inboxSize();
+        if (mayWaitForInbox && waiting > 0 && !qp.retryDecisionWaits) {
+            qp.retryTimerArmed = true; // still deciding on this expiry: no second timer meanwhile
+            qp.retryDecisionWaits = true;
+            qp.retryDecisionAfterFrames = hca.engine.framesTaken() + waiting;
+            qp.retryDecisionGeneration = qp.timerGeneration;
+            retryDecisionsAfterInbox.add(qp);
             return;
         }
         SendWqe w = wqeAt(qp, qp.unackedPsn);
@@ -519,6 +544,30 @@ final class RcRequester {
         qp.lastProgressNanos = System.nanoTime();
         send(qp);
         armRetryTimer(qp);
+    }
+
+    /**
+     * After a batch of received packets: the retry timers that expired while packets waited in the
+     * inbox decide, once the packets that were waiting then have been processed. Nothing to do on
+     * almost every batch (one emptiness check).
+     */
+    void afterFrames() {
+        ArrayDeque<QpContext> waiting = retryDecisionsAfterInbox;
+        if (waiting.isEmpty()) {
+            return;
+        }
+        long taken = hca.engine.framesTaken();
+        for (int n = waiting.size(); n > 0; n--) {
+            QpContext qp = waiting.poll();
+            if (taken - qp.retryDecisionAfterFrames < 0) {
+                waiting.add(qp);
+                continue;
+            }
+            qp.retryDecisionWaits = false;
+            if (qp.retryDecisionGeneration == qp.timerGeneration && Transport.live(hca, qp)) {
+                expireRetryTimer(qp, false);
+            }
+        }
     }
 
     private void onRnrTimer(QpContext qp) {

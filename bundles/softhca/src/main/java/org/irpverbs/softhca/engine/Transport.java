@@ -218,9 +218,10 @@ final class Transport {
         return at - runPayloadRefStart;
     }
 
-    /** After a batch of received packets: the coalesced ACKs. */
+    /** After a batch of received packets: the coalesced ACKs, and the ACK timers that expired behind the batch. */
     void afterFrames() {
         responder.sendCoalescedAcks();
+        requester.afterFrames();
     }
 
     /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
