@@ -32,6 +32,11 @@ import org.irpverbs.softhca.fabric.FrameQueue;
  * with fewer cores than busy threads this turns the requester's engine, which would compete with
  * the poller for a core, into work the poller does between polls (docs/BENCHMARKS-HCA.md (b)).
  *
+ * <p>A pass runs control work before packets. So after a stall (this thread preempted, or a poller
+ * holding the pass) a timer's expiry runs before packets that arrived in time; the RC requester's
+ * ACK timer therefore decides only once the frames waiting at its expiry were taken
+ * ({@link #framesTaken}).
+ *
  * <p>Whoever runs a pass holds {@link #pass}: passes never overlap, so the engine state
  * (transport, per-pass hand-off buffers) stays single-threaded, and taking or releasing the lock
  * orders one pass's writes before the next pass's reads. A poller only tries the lock and returns
