@@ -261,7 +261,7 @@ final class RcRequester {
      * (see {@link Frame#segments()}): the first packet's headers, the last packet's immediate data,
      * and the payload as checked references to the local regions (copied once, by the receiving
      * engine, straight into its own memory); the receiving engine processes it packet by packet
-     * ({@link #receiveRun}). The in-process form of what a NIC's segmentation offload does with a
+     * ({@code Transport.receiveRun}). The in-process form of what a NIC's segmentation offload does with a
      * large send: the packets exist as such only if they have to cross a wire.
      */
     private boolean sendSegmentRun(QpContext qp, HcaPort port, SendWqe w, int mtu, int k) {
