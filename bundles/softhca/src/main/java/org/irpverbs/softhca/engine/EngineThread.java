@@ -32,6 +32,11 @@ import org.irpverbs.softhca.fabric.FrameQueue;
  * with fewer cores than busy threads this turns the requester's engine, which would compete with
  * the poller for a core, into work the poller does between polls (docs/BENCHMARKS-HCA.md (b)).
  *
+ * <p>A pass runs control work before packets. So after a stall (this thread preempted, or a poller
+ * holding the pass) a timer's expiry runs before packets that arrived in time; the RC requester's
+ * ACK timer therefore decides only once the frames waiting at its expiry were taken
+ * ({@link #framesTaken}).
+ *
  * <p>Whoever runs a pass holds {@link #pass}: passes never overlap, so the engine state
  * (transport, per-pass hand-off buffers) stays single-threaded, and taking or releasing the lock
  * orders one pass's writes before the next pass's reads. A poller only tries the lock and returns
@@ -85,6 +90,8 @@ final class EngineThread {
      * poll.
      */
     private final AtomicLong busyPollPasses = new AtomicLong();
+    /** Frames the passes have taken from the inbox so far; read and written by the pass holder only. */
+    private long framesTaken;
     private volatile boolean sleeping;
     /** Set while this thread decides on, and then takes, a park without a deadline. */
     private volatile boolean deepSleep;
@@ -133,6 +140,19 @@ final class EngineThread {
 
     int inboxSize() {
         return inbox.size();
+    }
+
+    /**
+     * Frames taken from the inbox by all passes so far (the inbox is FIFO: with {@link #inboxSize}
+     * this says when the frames waiting now have been processed). The pass holder only.
+     */
+    long framesTaken() {
+        return framesTaken;
+    }
+
+    /** Whether control work (a command, a timer's expiry) waits for this thread; tests watch it for a timer having fired. */
+    boolean controlQueued() {
+        return !control.isEmpty();
     }
 
     /** The QP's doorbell rang: the engine will service it (once, however many times it rang meanwhile). */
@@ -301,6 +321,7 @@ final class EngineThread {
                 hardware.bug("packet processing", e);
             }
         }
+        framesTaken += frames;
         if (frames > 0 || inbox.size() > 0) {
             worked = true;
             try {

@@ -66,6 +66,12 @@ final class QpContext {
     long lastProgressNanos;
     /** Bumped to invalidate timers when the QP is reset or errs. */
     int timerGeneration;
+    /** The ACK timer expired while packets waited in the inbox: it decides after the first of them (RcRequester). */
+    boolean retryDecisionWaits;
+    /** EngineThread#framesTaken once the packets that waited at the expiry have been processed. */
+    long retryDecisionAfterFrames;
+    /** {@link #timerGeneration} at that expiry: a reset or error meanwhile cancels the decision. */
+    int retryDecisionGeneration;
 
     // ---- RC responder, the engine's pass ----
     int expectedPsn;
@@ -114,6 +120,11 @@ final class QpContext {
 
     RecvWqe recvSlot(long index) {
         return rq[(int) (index % rq.length)];
+    }
+
+    /** Whether no receive WQE is posted and unconsumed; reads the doorbell record (responder, UD). */
+    boolean receiveQueueEmpty() {
+        return rqConsumed >= rqProduced;
     }
 
     /** PSNs sent and not yet acknowledged (requester). */

@@ -1,5 +1,6 @@
 package org.irpverbs.softhca.engine;
 
+import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.WcStatus;
 import org.irpverbs.verbs.WrOpcode;
 
@@ -63,6 +64,19 @@ final class SendWqe {
         sentPkts = 0;
         readPktsReceived = 0;
         readRequestStart = 0;
+    }
+
+    /**
+     * The local checks this WQE needs before anything is sent: every SGE's key, PD, bounds and
+     * rights in QP {@code qp}'s protection domain; null if they pass, else LOC_PROT_ERR.
+     */
+    WcStatus checkLocal(QpContext qp) {
+        if (isInline) {
+            return null;
+        }
+        int rights = isReadOrAtomic() ? AccessFlags.LOCAL_WRITE : 0;
+        return MemoryAccess.checkList(qp.device, qp.pd, addresses, lengths, lkeys, sgeCount, rights) ? null
+                : WcStatus.LOC_PROT_ERR;
     }
 
     boolean isReadOrAtomic() {

@@ -1,102 +1,66 @@
 package org.irpverbs.softhca.engine;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.function.Consumer;
 import org.irpverbs.softhca.engine.SoftHca.Counter;
 import org.irpverbs.softhca.fabric.FabricPort;
 import org.irpverbs.softhca.fabric.Frame;
-import org.irpverbs.softhca.wire.Aeth;
-import org.irpverbs.softhca.wire.AtomicAckEth;
-import org.irpverbs.softhca.wire.AtomicEth;
 import org.irpverbs.softhca.wire.Bth;
 import org.irpverbs.softhca.wire.DecodeStatus;
-import org.irpverbs.softhca.wire.Deth;
-import org.irpverbs.softhca.wire.Gid;
-import org.irpverbs.softhca.wire.Grh;
-import org.irpverbs.softhca.wire.Icrc;
 import org.irpverbs.softhca.wire.ImmDt;
 import org.irpverbs.softhca.wire.Lrh;
 import org.irpverbs.softhca.wire.OpCode;
 import org.irpverbs.softhca.wire.PacketCodec;
 import org.irpverbs.softhca.wire.PacketLayout;
-import org.irpverbs.softhca.wire.Reth;
-import org.irpverbs.softhca.wire.RnrTimer;
-import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.AsyncEvent;
-import org.irpverbs.verbs.AsyncEventType;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.QpType;
-import org.irpverbs.verbs.SendFlags;
-import org.irpverbs.verbs.WcOpcode;
-import org.irpverbs.verbs.WcStatus;
-import org.irpverbs.verbs.WrOpcode;
 
 /**
- * The HCA's transport engine: RC requester and responder, UD, completions and QP error handling.
- * Everything here runs on the HCA's engine thread.
+ * The HCA's transport layer, the entry point of the engine's packet and doorbell work: it
+ * validates each received packet (headers, ICRC unless offloaded, P_Key against the receiving
+ * QP's table entry, IBA 10.9.3: a mismatch is dropped and counted), splits a segment run into the
+ * packets it stands for, and hands each packet to its role by QP type and opcode: UD packets to
+ * {@link UdTransport}, RC requests to {@link RcResponder}, RC responses (ACK, NAK, read response,
+ * atomic ACK) to {@link RcRequester}. A rung doorbell moves the QP's send queue through the role of
+ * its type; TO_ERR and TO_RST from commands land here too.
  *
- * <p><b>RC requester</b> (IBA 9.7): messages are cut into path-MTU packets (FIRST/MIDDLE/LAST or
- * ONLY) with consecutive 24-bit PSNs; AckReq is set on the last packet and every
- * {@link EngineTuning#ackRequestInterval()} packets; at most {@link EngineTuning#rcWindowPackets()}
- * PSNs are unacknowledged; RDMA READ and atomics are limited by the QP's max_rd_atomic and wait
- * for a FENCE. An ACK acknowledges every PSN up to its own (coalescing); a NAK PSN sequence error
- * or a timeout goes back to the first unacknowledged PSN and resends from there ("go back N"); a
- * read response or ACK that passes an unanswered READ or atomic is an implicit NAK. The local ACK
- * timer is 4.096 µs × 2^timeout scaled by {@link EngineTuning#timerScale()}, with retry_cnt
- * retries before RETRY_EXC_ERR (timeout 0 = infinite: no timer). An RNR NAK waits the RNR timer
- * it carries (scaled) and resends, up to rnr_retry times (7 = infinite) before RNR_RETRY_EXC_ERR.
- * Completions are written in posting order; unsignaled successful WQEs write none; an error
- * completion is always written and takes the QP to ERR, flushing the rest.
- *
- * <p><b>RC responder</b>: checks the PSN (sequence error → one NAK; duplicate → re-ACK, re-read
- * or replay the atomic's saved result), consumes receive WQEs for SEND and RDMA WRITE with
- * immediate (none posted → RNR NAK with the QP's min RNR timer), checks every remote access
- * (QP access flags, R_Key, PD, bounds, region rights) before touching memory (violation → NAK
- * remote access error, the QP goes to ERR, nothing is written), writes RDMA data, answers RDMA READ
- * with response packets, performs atomics on 8-byte aligned big-endian words and returns the
- * original value. ACKs are coalesced per batch of received packets. Simplification: read
- * responses are sent in one burst rather than paced (a real HCA interleaves them with other
- * traffic); a burst larger than the requester's inbox costs retries, not correctness.
- *
- * <p><b>UD</b>: one packet per message (payload up to the port MTU, else LOC_LEN_ERR), DETH with
- * the Q_Key (the QP's when the WR's has its high bit set) and source QPN; multicast (DLID an
- * MLID) carries a GRH whose DGID is the group's MGID and is looped back to this HCA's own attached
- * QPs. A receiver drops packets whose Q_Key differs (counted), places the GRH in the first 40
- * bytes of the receive buffer (left untouched if the packet had none) and the payload after it,
- * and reports source QPN and LID. A send error takes the QP to SQE; a receive error to ERR.
- *
- * <p>P_Key: every packet's BTH P_Key must match the receiving QP's P_Key table entry (IBA
- * 10.9.3), else it is dropped and counted.
+ * <pre>
+ *  fabric ─► onFrame ─┬─ UD ──────────────► UdTransport ──────┐
+ *                     ├─ RC request ──────► RcResponder ──────┼─► CompletionWriter ─► CQ
+ *                     └─ RC response ─────► RcRequester ──────┘
+ *  doorbell ─► serviceQp ─► RcRequester / UdTransport
+ *  every role ─► PacketTransmitter ─► (flush at the end of the pass) ─► fabric
+ * </pre>
  *
  * <p>Not thread-safe: one engine pass at a time, on the engine thread or a busy-polling consumer
- * (EngineThread serializes the passes). Allocation per packet: none (frames are pooled, headers
- * written in place, the ICRC computed with {@link java.util.zip.CRC32}).
+ * (EngineThread serialises the passes, and commands run on the engine thread); each role is
+ * created once per HCA and owns the QP fields its Javadoc names. Allocation per packet: none
+ * (frames are pooled, headers written in place, the ICRC computed with
+ * {@link java.util.zip.CRC32}).
  */
 final class Transport {
     private final SoftHca hca;
-    private final EngineTuning tuning;
-    /** An acknowledgement coalesces at most this many packets: a quarter of the RC window. */
-    private final int ackCoalescePackets;
     private final PacketCodec codec = new PacketCodec();
+    private final PacketTransmitter tx;
+    private final CompletionWriter completions;
+    private final UdTransport ud;
+    private final RcRequester requester;
+    private final RcResponder responder;
     private final PacketLayout layout = new PacketLayout();
 
-    private final ArrayDeque<QpContext> pendingAcks = new ArrayDeque<>();
     /** receiveRun's cursor over the run's payload slices: the slice, and the payload offset where it starts. */
     private int runPayloadRef;
     private int runPayloadRefStart;
     /** A packet's payload gathered from two or more slices. */
     private ByteBuffer straddle = ByteBuffer.allocate(4096);
-    private final Outgoing outgoing = new Outgoing();
-    private final ByteBuffer scratch8 = ByteBuffer.allocate(8);
-    private final Consumer<QpContext> onRetryTimer = this::onRetryTimer;
-    private final Consumer<QpContext> onRnrTimer = this::onRnrTimer;
 
     Transport(SoftHca hca) {
         this.hca = hca;
-        this.tuning = hca.tuning;
-        this.ackCoalescePackets = Math.max(1, tuning.rcWindowPackets() / 4);
+        this.tx = new PacketTransmitter(hca);
+        this.completions = new CompletionWriter(hca);
+        this.ud = new UdTransport(hca, tx, completions);
+        this.requester = new RcRequester(hca, this, tx, completions);
+        this.responder = new RcResponder(hca, tx, completions);
     }
 
     // =====================================================================================
@@ -135,7 +99,7 @@ final class Transport {
             if (segments > 1) {
                 receiveRun(s, port, frame, b, l);
             } else if (l.opcode.isUd()) {
-                udReceive(s, port, b, l);
+                ud.receive(s, port, b, l);
             } else {
                 rcReceive(s, port, b, l);
             }
@@ -191,8 +155,13 @@ final class Transport {
         runPayloadRefStart = 0;
         pointAtPayload(frame, l, 0, mtu);
         rcReceive(s, port, b, l);
-        if (writeRestAtOnce(s, port, frame, b, l, lastOp, psn, immAt)) {
-            return;
+        if (l.opcode.kind() == OpCode.Kind.RDMA_WRITE) {
+            int into = seekRunRef(frame, mtu); // where pointAtPayload starts packet 1: the cursor moves only forward
+            int ref = runPayloadRef;
+            if (responder.writeRunRest(s, port, frame, b, l, lastOp, psn, immAt, frame.payloadRefBuffer(ref),
+                    frame.payloadRefOffset(ref) + into, frame.payloadRefLength(ref) - into)) {
+                return;
+            }
         }
         for (int i = 1; i < k; i++) {
             boolean last = i == k - 1;
@@ -208,58 +177,6 @@ final class Transport {
             l.immOffset = op.hasImmediate() ? immAt : -1;
             rcReceive(s, port, b, l);
         }
-    }
-
-    /**
-     * Receive offload for the rest of an RDMA WRITE run (packets 1..k-1, after the first was
-     * processed as a packet): when the first was accepted in order and the rest lies in one slice
-     * of the sender's memory, fits the WRITE's remaining length, and one protection check of the
-     * whole destination range passes, applying the packets one by one would make exactly these
-     * changes: one copy, the WRITE's cursor, the expected PSN, on a LAST the MSN and the immediate
-     * data's receive completion, and one ACK for the last packet that asked for one (ACKs are
-     * coalesced per batch anyway). Anything else (a protection or length error, an RNR, a packet
-     * straddling two slices) returns false and the packets go through {@link #rcReceive} one by
-     * one, which produces the error at the exact packet.
-     */
-    private boolean writeRestAtOnce(DeviceState s, HcaPort port, Frame frame, ByteBuffer b, PacketLayout l, OpCode lastOp,
-            int psn, int immAt) {
-        if (l.opcode.kind() != OpCode.Kind.RDMA_WRITE) {
-            return false;
-        }
-        int bth = l.bthOffset;
-        QpContext qp = s.qps.get(Bth.destQp(b, bth));
-        if (qp == null || qp.type != QpType.RC || qp.attrs.port != port.number || !qp.writeInProgress
-                || qp.sequenceNakSent || qp.expectedPsn != Bth.psnAdd(psn, 1)
-                || (qp.state != QpState.RTR && qp.state != QpState.RTS && qp.state != QpState.SQD)
-                || !HcaPort.pkeyMatches(Bth.pkey(b, bth), port.pkeys.get(qp.attrs.pkeyIndex))) {
-            return false;
-        }
-        int k = frame.segments();
-        int mtu = frame.segmentPayload();
-        int rest = frame.payloadRefBytes() - mtu;
-        int into = seekRunRef(frame, mtu);
-        boolean imm = lastOp.hasImmediate();
-        if (into + rest > frame.payloadRefLength(runPayloadRef) || rest > qp.writeRemaining
-                || (lastOp.isLast() && rest != qp.writeRemaining) || (imm && receiveQueueEmpty(qp))) {
-            return false;
-        }
-        Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, rest, AccessFlags.REMOTE_WRITE);
-        if (m == null) {
-            return false;
-        }
-        m.memory.put(m.offset(qp.writeAddress), frame.payloadRefBuffer(runPayloadRef),
-                frame.payloadRefOffset(runPayloadRef) + into, rest);
-        qp.writeAddress += rest;
-        qp.writeRemaining -= rest;
-        if (lastOp.isLast()) {
-            writeDone(qp, imm, b, immAt, (frame.segmentFlags() & Frame.RUN_SE_ON_LAST) != 0);
-        }
-        qp.expectedPsn = Bth.psnAdd(psn, k);
-        int askedAck = 63 - Long.numberOfLeadingZeros(frame.segmentFlags() & ~Frame.RUN_SE_ON_LAST & ~1L);
-        if (askedAck > 0) {
-            scheduleAck(qp, Bth.psnAdd(psn, askedAck));
-        }
-        return true;
     }
 
     /**
@@ -301,34 +218,33 @@ final class Transport {
         return at - runPayloadRefStart;
     }
 
-    /** After a batch of received packets: the coalesced ACKs. */
+    /** After a batch of received packets: the coalesced ACKs, and the ACK timers that expired behind the batch. */
     void afterFrames() {
-        QpContext qp;
-        while ((qp = pendingAcks.poll()) != null) {
-            if (qp.ackPending && live(qp)) {
-                qp.ackPending = false;
-                sendAck(qp, Aeth.ackSyndrome(), qp.ackPsn);
-            }
-            qp.ackPending = false;
-        }
+        responder.sendCoalescedAcks();
+        requester.afterFrames();
+    }
+
+    /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
+    void flush() {
+        tx.flush();
     }
 
     /** A doorbell rang, a timer fired or a state changed: move the QP's send queue. */
     void serviceQp(QpContext qp) {
-        if (!live(qp)) {
+        if (!live(hca, qp)) {
             return;
         }
         switch (qp.state) {
             case ERR -> {
-                flushSend(qp);
-                flushRecv(qp);
+                completions.flushSend(qp);
+                completions.flushRecv(qp);
             }
-            case SQE -> flushSend(qp);
+            case SQE -> completions.flushSend(qp);
             case RTS -> {
                 if (qp.type == QpType.RC) {
-                    rcSend(qp);
+                    requester.send(qp);
                 } else {
-                    udSend(qp);
+                    ud.send(qp);
                 }
             }
             default -> {
@@ -337,7 +253,8 @@ final class Transport {
         }
     }
 
-    private boolean live(QpContext qp) {
+    /** Whether {@code qp} is still the HCA's: not failed, reset or destroyed meanwhile (a timer or a queued doorbell may outlive it). */
+    static boolean live(SoftHca hca, QpContext qp) {
         DeviceState s = qp.device;
         ContextTable<QpContext> qps = s.qps;
         return !hca.failed && s == hca.state && !s.dead && qps != null && qps.get(qp.qpn) == qp;
@@ -347,24 +264,9 @@ final class Transport {
     // QP state changes
     // =====================================================================================
 
-    /** TO_ERR or an error completion: every outstanding WQE is flushed; {@code event} raised if given. */
+    /** TO_ERR by command: every outstanding WQE is flushed; {@code event} raised if given. */
     void enterError(QpContext qp, AsyncEvent event) {
-        qp.state = QpState.ERR;
-        stopTimers(qp);
-        qp.ackPending = false;
-        qp.receiveInProgress = false;
-        qp.writeInProgress = false;
-        flushSend(qp);
-        flushRecv(qp);
-        if (event != null) {
-            hca.raise(event);
-        }
-    }
-
-    /** A UD send error: the send queue stops (SQE) and its WQEs are flushed; receives go on. */
-    private void enterSendQueueError(QpContext qp) {
-        qp.state = QpState.SQE;
-        flushSend(qp);
+        completions.enterError(qp, event);
     }
 
     /** TO_RST: the queues are emptied without completions and the transport starts afresh. */
@@ -379,7 +281,7 @@ final class Transport {
             qp.rqLock.unlock();
             qp.sqLock.unlock();
         }
-        stopTimers(qp);
+        RcRequester.stopTimers(qp);
         qp.sendIndex = qp.sqProduced;
         qp.nextPsn = 0;
         qp.highestPsn = 0;
@@ -396,888 +298,8 @@ final class Transport {
         qp.atomicFilled = 0;
     }
 
-    private static void stopTimers(QpContext qp) {
-        qp.timerGeneration++;
-        qp.retryTimerArmed = false;
-        qp.rnrWaiting = false;
-    }
-
-    private void flushSend(QpContext qp) {
-        long cons = qp.sqConsumed;
-        long prod = qp.sqProduced;
-        for (; cons < prod; cons++) {
-            releaseAndComplete(qp, cons, WcStatus.WR_FLUSH_ERR);
-        }
-        qp.sendIndex = cons;
-        qp.outstandingReadAtomic = 0;
-    }
-
-    private void flushRecv(QpContext qp) {
-        long cons = qp.rqConsumed;
-        long prod = qp.rqProduced;
-        for (; cons < prod; cons++) {
-            completeRecv(qp, qp.recvSlot(cons), WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, false, 0, false);
-        }
-    }
-
     // =====================================================================================
-    // completions
-    // =====================================================================================
-
-    private static WcOpcode sendOpcode(WrOpcode op) {
-        return switch (op) {
-            case SEND, SEND_WITH_IMM -> WcOpcode.SEND;
-            case RDMA_WRITE, RDMA_WRITE_WITH_IMM -> WcOpcode.RDMA_WRITE;
-            case RDMA_READ -> WcOpcode.RDMA_READ;
-            case ATOMIC_CMP_AND_SWP -> WcOpcode.COMP_SWAP;
-            case ATOMIC_FETCH_AND_ADD -> WcOpcode.FETCH_ADD;
-        };
-    }
-
-    /**
-     * Send WQE {@code index} (the oldest unconsumed) is finished: frees its slot, then writes its
-     * completion. In that order, because a consumer that polled a completion may post into the
-     * slots it freed at once (an application that waits for a completion event has no other
-     * moment to post); the WQE's fields are read before the slot can be reused.
-     */
-    private void releaseAndComplete(QpContext qp, long index, WcStatus status) {
-        SendWqe w = qp.sendSlot(index);
-        long wrId = w.wrId;
-        WcOpcode opcode = sendOpcode(w.opcode);
-        int length = w.totalLength;
-        qp.sqConsumed = index + 1;
-        pushCqe(qp.sendCq, wrId, status, opcode, length, false, 0, qp.qpn, 0, 0, false, false);
-    }
-
-    private void pushCqe(CqContext cq, long wrId, WcStatus status, WcOpcode opcode, int byteLength, boolean hasImm,
-            int imm, int qpn, int sourceQp, int sourceLid, boolean grh, boolean solicited) {
-        if (!cq.push(wrId, status, opcode, byteLength, hasImm, imm, qpn, sourceQp, sourceLid, grh, 0)) {
-            hca.count(Counter.CQ_OVERRUNS);
-            hca.raise(new AsyncEvent(AsyncEventType.CQ_ERROR, 0, cq.cqn, "CQ overrun: a completion was lost"));
-            return;
-        }
-        int armed = cq.armed.get(); // after the CQE's volatile publication (CqContext.produced)
-        if (armed != CqContext.DISARMED
-                && (armed == CqContext.ARMED_NEXT || solicited || status != WcStatus.SUCCESS)
-                && cq.armed.compareAndSet(armed, CqContext.DISARMED)) {
-            hca.raiseCompletionEvent(cq.cqn);
-        }
-    }
-
-    /**
-     * Writes the completions of the WQEs that are done, in posting order; stops at the first that
-     * is not. An error WQE completes with its status and takes the QP to ERR (SQE for UD).
-     */
-    private void completeInOrder(QpContext qp) {
-        long cons = qp.sqConsumed;
-        long prod = qp.sqProduced;
-        while (cons < prod) {
-            SendWqe w = qp.sendSlot(cons);
-            if (!w.done) {
-                break;
-            }
-            if (w.error != null) {
-                releaseAndComplete(qp, cons, w.error);
-                if (qp.type == QpType.UD) {
-                    enterSendQueueError(qp);
-                } else {
-                    enterError(qp, null);
-                }
-                return;
-            }
-            if (w.signaled) {
-                releaseAndComplete(qp, cons, WcStatus.SUCCESS); // frees the unsignaled ones before it too
-            }
-            cons++;
-        }
-        if (qp.sqConsumed != cons) {
-            // unsignaled WQEs after the last completion written; a signaled one already freed its
-            // own (a volatile store costs a locked instruction, so not again for nothing)
-            qp.sqConsumed = cons;
-        }
-        if (qp.sendIndex < cons) {
-            qp.sendIndex = cons;
-        }
-    }
-
-    /** Fails a WQE: it completes in its turn with {@code status} and the QP goes to ERR. */
-    private void fail(QpContext qp, SendWqe w, WcStatus status) {
-        w.started = true;
-        w.done = true;
-        w.error = status;
-        completeInOrder(qp);
-    }
-
-    // =====================================================================================
-    // packet building
-    // =====================================================================================
-
-    /**
-     * Writes a local LRH and a BTH for a packet of RC QP {@code qp} (its path's DLID and SL, its
-     * P_Key and destination QP) at the start of {@code b}; returns the offset after the BTH.
-     */
-    private static int beginRc(ByteBuffer b, QpContext qp, HcaPort port, OpCode op, boolean se, boolean ackReq, int psn) {
-        Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, qp.attrs.destLid, 0, port.lid);
-        Bth.write(b, Lrh.BYTES, op.code(), se, true, 0, 0, pkeyOf(qp, port), qp.attrs.destQpn, ackReq, psn);
-        return Lrh.BYTES + Bth.BYTES;
-    }
-
-    /**
-     * Finishes (pad, lengths, ICRC unless the port offloads it) and queues the frame for the port;
-     * the fabric owns it after.
-     */
-    private void transmit(HcaPort port, Frame f, int payloadEnd) {
-        FabricPort fp = port.fabricPort;
-        if (fp == null) {
-            f.release(); // the port is not up: the packet goes nowhere (the retry timer notices)
-            return;
-        }
-        finish(fp, f, payloadEnd);
-        handOff(fp, f, 1);
-    }
-
-    /** Pad, lengths, and the ICRC unless {@code fp} offloads it (or is null: no port). */
-    private void finish(FabricPort fp, Frame f, int payloadEnd) {
-        boolean offload = fp != null && fp.icrcOffload();
-        f.setLength(codec.finish(f.buffer(), 0, payloadEnd, !offload)).setIcrcOffloaded(offload);
-    }
-
-    /**
-     * Queues a finished frame standing for {@code packets} packets for its port; {@link #flush}
-     * hands the queue to the fabric. Transport runs one engine pass at a time, so the queue is the
-     * pass's.
-     */
-    private void handOff(FabricPort fp, Frame f, int packets) {
-        hca.packetsSent.addAndGet(packets);
-        outgoing.add(fp, f);
-    }
-
-    /** Hands the packets queued during this pass of the engine to their ports, a burst per port. */
-    void flush() {
-        outgoing.flush();
-    }
-
-    /**
-     * Packets the engine produced in the current pass, in order, with their ports (one pass at a
-     * time). Handing them over together lets the fabric deliver a run to one
-     * receiver with one queue operation and one wake-up, where a real HCA's DMA engine would post a
-     * batch of descriptors with one doorbell.
-     */
-    private static final class Outgoing {
-        private static final int CAPACITY = 64;
-        private final Frame[] frames = new Frame[CAPACITY];
-        private final FabricPort[] ports = new FabricPort[CAPACITY];
-        private int count;
-
-        void add(FabricPort port, Frame frame) {
-            frames[count] = frame;
-            ports[count] = port;
-            if (++count == CAPACITY) {
-                flush();
-            }
-        }
-
-        void flush() {
-            int n = count;
-            count = 0;
-            int i = 0;
-            while (i < n) {
-                FabricPort port = ports[i];
-                int j = i + 1;
-                while (j < n && ports[j] == port) {
-                    j++;
-                }
-                port.sendBurst(frames, i, j);
-                i = j;
-            }
-            Arrays.fill(frames, 0, n, null);
-            Arrays.fill(ports, 0, n, null);
-        }
-    }
-
-    private static int pkeyOf(QpContext qp, HcaPort port) {
-        return port.pkeys.get(qp.attrs.pkeyIndex);
-    }
-
-    /** ACK, RNR NAK or NAK (by syndrome) for {@code psn}, with the responder's MSN. */
-    private void sendAck(QpContext qp, int syndrome, int psn) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, OpCode.RC_ACKNOWLEDGE, false, false, psn);
-        Aeth.write(b, p, syndrome, qp.msn);
-        transmit(port, f, p + Aeth.BYTES);
-    }
-
-    private void sendAtomicAck(QpContext qp, int psn, long original) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, OpCode.RC_ATOMIC_ACKNOWLEDGE, false, false, psn);
-        Aeth.write(b, p, Aeth.ackSyndrome(), qp.msn);
-        AtomicAckEth.write(b, p + Aeth.BYTES, original);
-        transmit(port, f, p + Aeth.BYTES + AtomicAckEth.BYTES);
-    }
-
-    // =====================================================================================
-    // RC requester
-    // =====================================================================================
-
-    private static int packetsFor(SendWqe w, int mtu) {
-        if (w.opcode == WrOpcode.ATOMIC_CMP_AND_SWP || w.opcode == WrOpcode.ATOMIC_FETCH_AND_ADD) {
-            return 1;
-        }
-        return Math.max(1, (int) (((long) w.totalLength + mtu - 1) / mtu));
-    }
-
-    /** Local checks a WQE needs before anything is sent: every SGE's key, PD, bounds and rights. */
-    private static WcStatus checkLocal(QpContext qp, SendWqe w) {
-        if (w.isInline) {
-            return null;
-        }
-        int rights = w.isReadOrAtomic() ? AccessFlags.LOCAL_WRITE : 0;
-        return MemoryAccess.checkList(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, rights) ? null
-                : WcStatus.LOC_PROT_ERR;
-    }
-
-    private void rcSend(QpContext qp) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null || qp.attrs.pathMtu == null) {
-            return;
-        }
-        int mtu = qp.attrs.pathMtu.bytes();
-        int burst = 0;
-        while (qp.state == QpState.RTS && !qp.rnrWaiting && qp.sendIndex < qp.sqProduced) {
-            if (qp.windowUsed() >= tuning.rcWindowPackets()) {
-                break;
-            }
-            if (burst >= tuning.sendBurstPackets()) {
-                hca.engine.ring(qp); // fairness: come back after other work
-                break;
-            }
-            SendWqe w = qp.sendSlot(qp.sendIndex);
-            if (w.error != null) {
-                break; // failed: it completes when the WQEs before it have
-            }
-            if (w.started && w.done) {
-                // acknowledged while the cursor was behind it (a retransmission pass)
-                qp.nextPsn = Bth.psnAdd(w.firstPsn, w.npkts);
-                qp.sendIndex++;
-                continue;
-            }
-            if (!w.started) {
-                boolean readOrAtomic = w.isReadOrAtomic();
-                if ((w.flags & SendFlags.FENCE) != 0 && qp.outstandingReadAtomic > 0) {
-                    break;
-                }
-                if (readOrAtomic && qp.outstandingReadAtomic >= Math.max(1, qp.attrs.maxReadAtomic)) {
-                    break;
-                }
-                WcStatus err = checkLocal(qp, w);
-                if (err != null) {
-                    fail(qp, w, err);
-                    break;
-                }
-                w.firstPsn = qp.nextPsn;
-                w.npkts = packetsFor(w, mtu);
-                w.sentPkts = 0;
-                w.readPktsReceived = 0;
-                w.started = true;
-                w.done = false;
-                if (readOrAtomic) {
-                    qp.outstandingReadAtomic++;
-                }
-            }
-            if (qp.unacked() == 0) {
-                qp.lastProgressNanos = System.nanoTime(); // the ACK clock starts with the first packet out
-            }
-            switch (w.opcode) {
-                case RDMA_READ -> {
-                    sendReadRequest(qp, port, w, mtu);
-                    burst++;
-                    qp.sendIndex++;
-                }
-                case ATOMIC_CMP_AND_SWP, ATOMIC_FETCH_AND_ADD -> {
-                    sendAtomicRequest(qp, port, w);
-                    burst++;
-                    qp.sendIndex++;
-                }
-                default -> {
-                    while (w.sentPkts < w.npkts && qp.windowUsed() < tuning.rcWindowPackets()
-                            && burst < tuning.sendBurstPackets()) {
-                        int run = runLength(qp, port, w, mtu, burst);
-                        boolean sent = run > 1 ? sendSegmentRun(qp, port, w, mtu, run) : sendDataPacket(qp, port, w, mtu);
-                        if (!sent) {
-                            fail(qp, w, WcStatus.LOC_PROT_ERR); // the region went away mid-message
-                            return;
-                        }
-                        burst += run;
-                    }
-                    if (w.sentPkts == w.npkts) {
-                        qp.sendIndex++;
-                    }
-                }
-            }
-            armRetryTimer(qp);
-        }
-    }
-
-    /** The opcode of packet {@code k} of a SEND or RDMA WRITE message. */
-    private static OpCode dataOpcode(SendWqe w, int k) {
-        boolean first = k == 0;
-        boolean last = k == w.npkts - 1;
-        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM;
-        if (w.opcode == WrOpcode.RDMA_WRITE || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM) {
-            return first && last ? (imm ? OpCode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_ONLY)
-                    : first ? OpCode.RC_RDMA_WRITE_FIRST
-                    : last ? (imm ? OpCode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE : OpCode.RC_RDMA_WRITE_LAST)
-                    : OpCode.RC_RDMA_WRITE_MIDDLE;
-        }
-        return first && last ? (imm ? OpCode.RC_SEND_ONLY_WITH_IMMEDIATE : OpCode.RC_SEND_ONLY)
-                : first ? OpCode.RC_SEND_FIRST
-                : last ? (imm ? OpCode.RC_SEND_LAST_WITH_IMMEDIATE : OpCode.RC_SEND_LAST)
-                : OpCode.RC_SEND_MIDDLE;
-    }
-
-    /** Whether packet {@code k} of a message asks for an ACK: the last, and every ackRequestInterval-th. */
-    private boolean ackRequested(SendWqe w, int k) {
-        return k == w.npkts - 1 || (k + 1) % tuning.ackRequestInterval() == 0;
-    }
-
-    /**
-     * {@link #ackRequested} for packets {@code k0 .. k0 + k - 1} as a run's flag bits: every
-     * interval-th packet is found by stepping, not by a division per packet (this runs for every
-     * run a requester sends).
-     */
-    private long ackRequestFlags(SendWqe w, int k0, int k) {
-        int interval = tuning.ackRequestInterval();
-        long flags = 0;
-        for (int i = interval - 1 - k0 % interval; i < k; i += interval) {
-            flags |= 1L << i;
-        }
-        if (k0 + k == w.npkts) {
-            flags |= 1L << (k - 1);
-        }
-        return flags;
-    }
-
-    private boolean sendDataPacket(QpContext qp, HcaPort port, SendWqe w, int mtu) {
-        int k = w.sentPkts;
-        int offset = k * mtu;
-        int len = Math.min(mtu, w.totalLength - offset);
-        boolean last = k == w.npkts - 1;
-        OpCode op = dataOpcode(w, k);
-        int psn = Bth.psnAdd(w.firstPsn, k);
-        boolean ackReq = ackRequested(w, k);
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, op, last && w.solicited, ackReq, psn);
-        if (op.has(OpCode.Headers.RETH)) {
-            Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
-            p += Reth.BYTES;
-        }
-        if (op.hasImmediate()) {
-            ImmDt.write(b, p, w.immediate);
-            p += ImmDt.BYTES;
-        }
-        if (len > 0) {
-            boolean ok;
-            if (w.isInline) {
-                b.put(p, w.inline, offset, len);
-                ok = true;
-            } else {
-                ok = MemoryAccess.gather(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b, p, len);
-            }
-            if (!ok) {
-                f.release();
-                return false;
-            }
-            p += len;
-        }
-        transmit(port, f, p);
-        w.sentPkts = k + 1;
-        advance(qp, Bth.psnAdd(psn, 1));
-        return true;
-    }
-
-    /**
-     * How many of the WQE's next packets go out as one segment run: as many as the window, the
-     * burst and {@link Frame#MAX_RUN_SEGMENTS} allow, if the port takes a run for the destination;
-     * else 1 (a plain packet). Inline data is at most one packet anyway.
-     */
-    private int runLength(QpContext qp, HcaPort port, SendWqe w, int mtu, int burst) {
-        if (w.isInline) {
-            return 1;
-        }
-        int k = Math.min(w.npkts - w.sentPkts, Math.min(tuning.rcWindowPackets() - qp.windowUsed(),
-                tuning.sendBurstPackets() - burst));
-        k = Math.min(k, Frame.MAX_RUN_SEGMENTS);
-        if (k < 2) {
-            return 1;
-        }
-        FabricPort fp = port.fabricPort;
-        return fp != null && fp.segmentationOffload(qp.attrs.destLid, mtu) ? k : 1;
-    }
-
-    /**
-     * Sends packets {@code sentPkts .. sentPkts + k - 1} of a SEND or WRITE as one segment run
-     * (see {@link Frame#segments()}): the first packet's headers, the last packet's immediate data,
-     * and the payload as checked references to the local regions (copied once, by the receiving
-     * engine, straight into its own memory); the receiving engine processes it packet by packet
-     * ({@link #receiveRun}). The in-process form of what a NIC's segmentation offload does with a
-     * large send: the packets exist as such only if they have to cross a wire.
-     */
-    private boolean sendSegmentRun(QpContext qp, HcaPort port, SendWqe w, int mtu, int k) {
-        int k0 = w.sentPkts;
-        int offset = k0 * mtu;
-        int total = (int) Math.min((long) k * mtu, (long) w.totalLength - offset);
-        OpCode firstOp = dataOpcode(w, k0);
-        OpCode lastOp = dataOpcode(w, k0 + k - 1);
-        int psn = Bth.psnAdd(w.firstPsn, k0);
-        long flags = ackRequestFlags(w, k0, k);
-        if (k0 + k == w.npkts && w.solicited) {
-            flags |= Frame.RUN_SE_ON_LAST;
-        }
-        // an ordinary packet frame: the run's first packet decodes in it as if it held its payload
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, firstOp, false, (flags & 1) != 0, psn);
-        if (firstOp.has(OpCode.Headers.RETH)) {
-            Reth.write(b, p, w.remoteAddress, w.rkey, w.totalLength);
-            p += Reth.BYTES;
-        }
-        int headerBytes = p;
-        if (!MemoryAccess.gatherRefs(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, total, f)) {
-            f.release();
-            return false;
-        }
-        if (lastOp.hasImmediate()) {
-            ImmDt.write(b, p, w.immediate);
-            p += ImmDt.BYTES;
-        }
-        // the first packet's own lengths (a full segment: no pad)
-        Bth.setPadCount(b, Lrh.BYTES, 0);
-        Lrh.setPacketLength(b, 0, (headerBytes + mtu + Icrc.BYTES) >>> 2);
-        int lastPayload = total - (k - 1) * mtu;
-        int plainHeaders = Lrh.BYTES + Bth.BYTES;
-        int wire = headerBytes + mtu + Icrc.BYTES + (k - 2) * (plainHeaders + mtu + Icrc.BYTES) + plainHeaders
-                + (lastOp.hasImmediate() ? ImmDt.BYTES : 0) + lastPayload + ((-lastPayload) & 3) + Icrc.BYTES;
-        f.setLength(p).setIcrcOffloaded(true).setSegmentRun(k, mtu, flags, lastOp.code(), wire);
-        FabricPort fp = port.fabricPort;
-        if (fp == null) {
-            f.release();
-        } else {
-            handOff(fp, f, k);
-        }
-        w.sentPkts = k0 + k;
-        advance(qp, Bth.psnAdd(psn, k));
-        return true;
-    }
-
-    private void sendReadRequest(QpContext qp, HcaPort port, SendWqe w, int mtu) {
-        long offset = (long) w.readPktsReceived * mtu;
-        int psn = Bth.psnAdd(w.firstPsn, w.readPktsReceived);
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, OpCode.RC_RDMA_READ_REQUEST, false, true, psn);
-        Reth.write(b, p, w.remoteAddress + offset, w.rkey, (int) (w.totalLength - offset));
-        transmit(port, f, p + Reth.BYTES);
-        w.readRequestStart = w.readPktsReceived;
-        w.sentPkts = w.npkts;
-        advance(qp, Bth.psnAdd(w.firstPsn, w.npkts));
-    }
-
-    /** The cursor moved past a packet: {@code next} is the PSN after it. */
-    private static void advance(QpContext qp, int next) {
-        qp.nextPsn = next;
-        if (Bth.psnDiff(next, qp.highestPsn) > 0) {
-            qp.highestPsn = next;
-        }
-    }
-
-    private void sendAtomicRequest(QpContext qp, HcaPort port, SendWqe w) {
-        boolean cas = w.opcode == WrOpcode.ATOMIC_CMP_AND_SWP;
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p = beginRc(b, qp, port, cas ? OpCode.RC_COMPARE_SWAP : OpCode.RC_FETCH_ADD, false, true, w.firstPsn);
-        AtomicEth.write(b, p, w.remoteAddress, w.rkey, cas ? w.swap : w.compareAdd, cas ? w.compareAdd : 0);
-        transmit(port, f, p + AtomicEth.BYTES);
-        w.sentPkts = 1;
-        advance(qp, Bth.psnAdd(w.firstPsn, 1));
-    }
-
-    /** Progress was made: the retry counters start again and the ACK clock restarts. */
-    private static void progress(QpContext qp) {
-        qp.lastProgressNanos = System.nanoTime();
-        qp.retryCounter = 0;
-        qp.rnrCounter = 0;
-    }
-
-    /** The first unfinished READ or atomic among the WQEs sent, or null. */
-    private static SendWqe firstPendingReadOrAtomic(QpContext qp) {
-        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
-            SendWqe w = qp.sendSlot(i);
-            if (!w.started) {
-                break;
-            }
-            if (!w.done && w.error == null && w.isReadOrAtomic()) {
-                return w;
-            }
-        }
-        return null;
-    }
-
-    /** The PSN a READ or atomic still waits for. */
-    private static int expectedResponsePsn(SendWqe w) {
-        return w.opcode == WrOpcode.RDMA_READ ? Bth.psnAdd(w.firstPsn, w.readPktsReceived) : w.firstPsn;
-    }
-
-    /**
-     * Everything up to and including {@code lastPsn} is acknowledged: SEND and WRITE WQEs wholly
-     * covered are done, and if the send cursor is behind (a retransmission pass after a timeout
-     * that was not needed), it moves forward past what is acknowledged. An acknowledgement that
-     * passes an unanswered READ or atomic means its responses were lost (an implicit NAK):
-     * acknowledge up to it and send it again.
-     */
-    private void ackUpTo(QpContext qp, int lastPsn) {
-        int target = Bth.psnAdd(lastPsn, 1);
-        if (Bth.psnDiff(target, qp.unackedPsn) <= 0 || Bth.psnDiff(target, qp.highestPsn) > 0) {
-            return; // old, or beyond anything sent
-        }
-        boolean lost = false;
-        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
-            SendWqe w = qp.sendSlot(i);
-            if (!w.started) {
-                break;
-            }
-            if (w.done) {
-                continue;
-            }
-            if (w.isReadOrAtomic()) {
-                int expect = expectedResponsePsn(w);
-                if (Bth.psnDiff(target, expect) > 0) {
-                    target = expect;
-                    lost = true;
-                }
-                break;
-            }
-            if (Bth.psnDiff(Bth.psnAdd(w.firstPsn, w.npkts), target) > 0) {
-                break;
-            }
-            w.done = true;
-        }
-        if (Bth.psnDiff(target, qp.unackedPsn) > 0) {
-            qp.unackedPsn = target;
-            progress(qp);
-        }
-        if (lost || Bth.psnDiff(qp.unackedPsn, qp.nextPsn) > 0) {
-            moveCursor(qp, qp.unackedPsn);
-        }
-    }
-
-    /** The WQE whose PSN range holds {@code psn}, or null. */
-    private static SendWqe wqeAt(QpContext qp, int psn) {
-        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
-            SendWqe w = qp.sendSlot(i);
-            if (!w.started) {
-                break;
-            }
-            if (w.error == null && Bth.psnDiff(psn, w.firstPsn) >= 0
-                    && Bth.psnDiff(psn, Bth.psnAdd(w.firstPsn, w.npkts)) < 0) {
-                return w;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Moves the send cursor to {@code psn}: back for a retransmission (go back N: that packet and
-     * everything after it is sent again), or forward past what an acknowledgement covered. PSN
-     * assignments stay: packetisation is deterministic, so a resent packet carries its old PSN.
-     */
-    private static void moveCursor(QpContext qp, int psn) {
-        for (long i = qp.sqConsumed; i < qp.sqProduced; i++) {
-            SendWqe w = qp.sendSlot(i);
-            if (!w.started || w.error != null) {
-                qp.sendIndex = i;
-                qp.nextPsn = psn;
-                return;
-            }
-            if (w.done || Bth.psnDiff(psn, Bth.psnAdd(w.firstPsn, w.npkts)) >= 0) {
-                continue;
-            }
-            qp.sendIndex = i;
-            switch (w.opcode) {
-                case RDMA_READ -> {
-                    w.sentPkts = 0;
-                    qp.nextPsn = Bth.psnAdd(w.firstPsn, w.readPktsReceived);
-                }
-                case ATOMIC_CMP_AND_SWP, ATOMIC_FETCH_AND_ADD -> {
-                    w.sentPkts = 0;
-                    qp.nextPsn = w.firstPsn;
-                }
-                default -> {
-                    int k = Math.max(0, Bth.psnDiff(psn, w.firstPsn));
-                    w.sentPkts = k;
-                    qp.nextPsn = Bth.psnAdd(w.firstPsn, k);
-                }
-            }
-            for (long j = i + 1; j < qp.sqProduced; j++) {
-                SendWqe later = qp.sendSlot(j);
-                if (!later.started) {
-                    break;
-                }
-                if (!later.done && later.error == null) {
-                    later.sentPkts = 0;
-                }
-            }
-            return;
-        }
-        qp.sendIndex = qp.sqProduced;
-        qp.nextPsn = psn;
-    }
-
-    private long ackTimeoutNanos(QpContext qp) {
-        return tuning.scaled(4096L << Math.min(qp.attrs.timeout, 31));
-    }
-
-    private void armRetryTimer(QpContext qp) {
-        if (qp.retryTimerArmed || qp.attrs.timeout == 0 || qp.unacked() <= 0) {
-            return;
-        }
-        qp.retryTimerArmed = true;
-        schedule(qp, ackTimeoutNanos(qp), onRetryTimer);
-    }
-
-    /** Runs {@code action} on the engine after {@code nanos} unless the QP was reset, failed or replaced meanwhile. */
-    private void schedule(QpContext qp, long nanos, Consumer<QpContext> action) {
-        int generation = qp.timerGeneration;
-        hca.io.schedule(nanos, () -> hca.engine.submit(() -> {
-            if (qp.timerGeneration == generation && live(qp)) {
-                action.accept(qp);
-            }
-        }));
-    }
-
-    private void onRetryTimer(QpContext qp) {
-        qp.retryTimerArmed = false;
-        if ((qp.state != QpState.RTS && qp.state != QpState.SQD) || qp.unacked() <= 0 || qp.rnrWaiting) {
-            return;
-        }
-        long timeout = ackTimeoutNanos(qp);
-        long idle = System.nanoTime() - qp.lastProgressNanos;
-        if (idle < timeout) {
-            qp.retryTimerArmed = true;
-            schedule(qp, timeout - idle, onRetryTimer);
-            return;
-        }
-        SendWqe w = wqeAt(qp, qp.unackedPsn);
-        if (++qp.retryCounter > qp.attrs.retryCount) {
-            if (w != null) {
-                fail(qp, w, WcStatus.RETRY_EXC_ERR);
-            } else {
-                enterError(qp, null);
-            }
-            return;
-        }
-        hca.count(Counter.RETRANSMIT_TIMEOUTS);
-        moveCursor(qp, qp.unackedPsn);
-        qp.lastProgressNanos = System.nanoTime();
-        rcSend(qp);
-        armRetryTimer(qp);
-    }
-
-    private void onRnrTimer(QpContext qp) {
-        qp.rnrWaiting = false;
-        qp.lastProgressNanos = System.nanoTime();
-        serviceQp(qp);
-    }
-
-    /** ACK, NAK, read response or atomic ACK for this requester. */
-    private void rcResponse(QpContext qp, ByteBuffer b, PacketLayout l) {
-        int psn = Bth.psn(b, l.bthOffset);
-        OpCode op = l.opcode;
-        if (op.kind() == OpCode.Kind.RDMA_READ_RESPONSE) {
-            readResponse(qp, b, l, psn, op);
-            return;
-        }
-        int syndrome = Aeth.syndrome(b, l.aethOffset);
-        switch (Aeth.type(syndrome)) {
-            case ACK -> {
-                if (op == OpCode.RC_ATOMIC_ACKNOWLEDGE) {
-                    atomicAck(qp, b, l, psn);
-                } else {
-                    ackUpTo(qp, psn);
-                    completeInOrder(qp);
-                    if (qp.state == QpState.RTS) {
-                        rcSend(qp);
-                    }
-                }
-            }
-            case RNR_NAK -> rnrNakReceived(qp, psn, syndrome & 0x1F);
-            case NAK -> nakReceived(qp, psn, syndrome & 0x1F);
-            default -> {
-                // reserved syndrome: ignored
-            }
-        }
-    }
-
-    /**
-     * What every NAK for {@code psn} first means: everything before it was received. Returns the
-     * WQE the NAK is about, or null if there is nothing left to do (no such WQE, already done, or
-     * the QP went to ERR while completing).
-     */
-    private SendWqe nakedWqe(QpContext qp, int psn) {
-        SendWqe w = wqeAt(qp, psn);
-        if (w == null || w.done) {
-            return null;
-        }
-        ackUpTo(qp, Bth.psnAdd(psn, -1));
-        completeInOrder(qp);
-        return qp.state == QpState.ERR ? null : w;
-    }
-
-    private void rnrNakReceived(QpContext qp, int psn, int timerCode) {
-        SendWqe w = nakedWqe(qp, psn);
-        if (w == null) {
-            return;
-        }
-        hca.count(Counter.RNR_NAKS_RECEIVED);
-        if (qp.attrs.rnrRetry != 7 && ++qp.rnrCounter > qp.attrs.rnrRetry) {
-            fail(qp, w, WcStatus.RNR_RETRY_EXC_ERR);
-            return;
-        }
-        moveCursor(qp, psn);
-        qp.rnrWaiting = true;
-        schedule(qp, tuning.scaled(RnrTimer.nanos(timerCode)), onRnrTimer);
-    }
-
-    private void nakReceived(QpContext qp, int psn, int code) {
-        if (code == Aeth.NAK_PSN_SEQUENCE_ERROR) {
-            if (qp.rnrWaiting) {
-                return; // the responder dropped what followed an RNR NAK; the RNR retry resends it
-            }
-            SendWqe w = nakedWqe(qp, psn);
-            if (w == null) {
-                return;
-            }
-            hca.count(Counter.SEQ_NAKS_RECEIVED);
-            if (++qp.retryCounter > qp.attrs.retryCount) {
-                fail(qp, w, WcStatus.RETRY_EXC_ERR);
-                return;
-            }
-            moveCursor(qp, psn);
-            rcSend(qp);
-            return;
-        }
-        SendWqe w = wqeAt(qp, psn);
-        if (w == null) {
-            return;
-        }
-        ackUpTo(qp, Bth.psnAdd(psn, -1));
-        WcStatus status = switch (code) {
-            case Aeth.NAK_INVALID_REQUEST -> WcStatus.REM_INV_REQ_ERR;
-            case Aeth.NAK_REMOTE_ACCESS_ERROR -> WcStatus.REM_ACCESS_ERR;
-            case Aeth.NAK_REMOTE_OPERATIONAL_ERROR -> WcStatus.REM_OP_ERR;
-            default -> WcStatus.BAD_RESP_ERR;
-        };
-        fail(qp, w, status);
-    }
-
-    private static OpCode.Pos position(int index, int count) {
-        return count == 1 ? OpCode.Pos.ONLY : index == 0 ? OpCode.Pos.FIRST : index == count - 1 ? OpCode.Pos.LAST
-                : OpCode.Pos.MIDDLE;
-    }
-
-    private void readResponse(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        SendWqe w = firstPendingReadOrAtomic(qp);
-        if (w == null || w.opcode != WrOpcode.RDMA_READ) {
-            return; // a late duplicate
-        }
-        int expect = expectedResponsePsn(w);
-        int d = Bth.psnDiff(psn, expect);
-        if (d < 0) {
-            return; // duplicate of a response already placed
-        }
-        if (d > 0) {
-            // a response was lost: ask again for the rest, unless the latest request already starts there
-            // (then the local ACK timer recovers); so a burst of later responses asks only once
-            if (w.readRequestStart < w.readPktsReceived) {
-                moveCursor(qp, expect);
-                rcSend(qp);
-            }
-            return;
-        }
-        int k = w.readPktsReceived;
-        // positions count from the original request or from the latest re-request for what remained
-        if (op.position() != position(k, w.npkts)
-                && op.position() != position(k - w.readRequestStart, w.npkts - w.readRequestStart)) {
-            fail(qp, w, WcStatus.BAD_RESP_ERR);
-            return;
-        }
-        int mtu = qp.attrs.pathMtu.bytes();
-        long offset = (long) k * mtu;
-        int len = (int) Math.min(mtu, w.totalLength - offset);
-        if (l.payloadLength != len) {
-            fail(qp, w, WcStatus.BAD_RESP_ERR);
-            return;
-        }
-        if (k == 0) {
-            ackUpTo(qp, Bth.psnAdd(w.firstPsn, -1)); // a read response acknowledges every request before it
-        }
-        if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, offset, b,
-                l.payloadOffset, len)) {
-            fail(qp, w, WcStatus.LOC_PROT_ERR);
-            return;
-        }
-        w.readPktsReceived = k + 1;
-        if (Bth.psnDiff(Bth.psnAdd(psn, 1), qp.unackedPsn) > 0) {
-            qp.unackedPsn = Bth.psnAdd(psn, 1);
-        }
-        progress(qp);
-        if (w.readPktsReceived == w.npkts) {
-            w.done = true;
-            qp.outstandingReadAtomic--;
-            completeInOrder(qp);
-            if (qp.state == QpState.RTS) {
-                rcSend(qp);
-            }
-        }
-    }
-
-    private void atomicAck(QpContext qp, ByteBuffer b, PacketLayout l, int psn) {
-        SendWqe w = firstPendingReadOrAtomic(qp);
-        if (w == null || w.opcode == WrOpcode.RDMA_READ || w.firstPsn != psn) {
-            return; // a duplicate or stale answer
-        }
-        ackUpTo(qp, Bth.psnAdd(psn, -1));
-        ByteBuffer v = scratch8;
-        v.putLong(0, AtomicAckEth.originalData(b, l.atomicAckEthOffset));
-        if (!MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, 0, v, 0, 8)) {
-            fail(qp, w, WcStatus.LOC_PROT_ERR);
-            return;
-        }
-        w.done = true;
-        w.readPktsReceived = 1;
-        qp.outstandingReadAtomic--;
-        if (Bth.psnDiff(Bth.psnAdd(psn, 1), qp.unackedPsn) > 0) {
-            qp.unackedPsn = Bth.psnAdd(psn, 1);
-        }
-        progress(qp);
-        completeInOrder(qp);
-        if (qp.state == QpState.RTS) {
-            rcSend(qp);
-        }
-    }
-
-    // =====================================================================================
-    // RC receive dispatch and responder
+    // RC receive dispatch
     // =====================================================================================
 
     private void rcReceive(DeviceState s, HcaPort port, ByteBuffer b, PacketLayout l) {
@@ -1286,497 +308,30 @@ final class Transport {
             hca.count(Counter.NO_QP_DROPS);
             return;
         }
-        if (!pkeyOk(qp, port, b, l)) {
+        if (!pkeyAccepted(hca, qp, port, b, l)) {
             return;
         }
         QpState st = qp.state;
         if (l.opcode.isResponse()) {
             if (st == QpState.RTS || st == QpState.SQD) {
-                rcResponse(qp, b, l);
+                requester.onResponse(qp, b, l);
             } else {
                 hca.count(Counter.NO_QP_DROPS);
             }
         } else if (st == QpState.RTR || st == QpState.RTS || st == QpState.SQD) {
-            rcRequest(qp, b, l);
+            responder.onRequest(qp, b, l);
         } else {
             hca.count(Counter.NO_QP_DROPS);
         }
     }
 
-    private boolean pkeyOk(QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
+    /** Whether the packet's P_Key matches the QP's entry in the port's table (IBA 10.9.3); a mismatch is counted. */
+    static boolean pkeyAccepted(SoftHca hca, QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
         if (HcaPort.pkeyMatches(Bth.pkey(b, l.bthOffset), port.pkeys.get(qp.attrs.pkeyIndex))) {
             return true;
         }
         port.pkeyViolations.incrementAndGet();
         hca.count(Counter.PKEY_VIOLATIONS);
         return false;
-    }
-
-    private void rcRequest(QpContext qp, ByteBuffer b, PacketLayout l) {
-        int psn = Bth.psn(b, l.bthOffset);
-        int d = Bth.psnDiff(psn, qp.expectedPsn);
-        OpCode op = l.opcode;
-        if (d > 0) {
-            if (!qp.sequenceNakSent) {
-                qp.sequenceNakSent = true;
-                qp.ackPending = false;
-                hca.count(Counter.SEQ_NAKS_SENT);
-                sendAck(qp, Aeth.nakSyndrome(Aeth.NAK_PSN_SEQUENCE_ERROR), qp.expectedPsn);
-            }
-            return;
-        }
-        if (d < 0) {
-            duplicate(qp, b, l, psn, op);
-            return;
-        }
-        qp.sequenceNakSent = false;
-        switch (op.kind()) {
-            case SEND -> respondSend(qp, b, l, psn, op);
-            case RDMA_WRITE -> respondWrite(qp, b, l, psn, op);
-            case RDMA_READ_REQUEST -> respondRead(qp, b, l, psn, false);
-            case ATOMIC -> respondAtomic(qp, b, l, psn, op);
-            default -> responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-        }
-    }
-
-    private void duplicate(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        hca.count(Counter.DUPLICATES);
-        switch (op.kind()) {
-            case RDMA_READ_REQUEST -> respondRead(qp, b, l, psn, true);
-            case ATOMIC -> {
-                int slot = qp.findAtomic(psn);
-                if (slot >= 0) {
-                    qp.ackPending = false;
-                    sendAtomicAck(qp, psn, qp.atomicResults[slot]);
-                }
-            }
-            default -> scheduleAck(qp, Bth.psnAdd(qp.expectedPsn, -1));
-        }
-    }
-
-    /**
-     * Coalesces an acknowledgement: it goes out after the current batch of packets, or at once when
-     * it covers a quarter of the requester's window. Without that limit a responder that always has a
-     * batch to work through acknowledged a window only when it had executed all of it, and ran dry
-     * while the ACK travelled back and the requester refilled the window, once per window
-     * (EngineTuning.rcWindowPackets; the peer is taken to be tuned alike).
-     */
-    private void scheduleAck(QpContext qp, int psn) {
-        qp.ackPsn = psn;
-        if (!qp.ackPending) {
-            qp.ackPending = true;
-            qp.ackCoalescedFrom = psn;
-            pendingAcks.add(qp);
-        } else if (Bth.psnDiff(psn, qp.ackCoalescedFrom) >= ackCoalescePackets) {
-            qp.ackPending = false; // afterFrames skips it, or queues it again if asked again
-            sendAck(qp, Aeth.ackSyndrome(), psn);
-            flush(); // not at the end of the pass, which may be a long batch away
-        }
-    }
-
-    /** The request with {@code psn} was executed: expect the next one and acknowledge if asked. */
-    private void accepted(QpContext qp, int psn, ByteBuffer b, PacketLayout l) {
-        qp.expectedPsn = Bth.psnAdd(psn, 1);
-        if (Bth.ackRequest(b, l.bthOffset)) {
-            scheduleAck(qp, psn);
-        }
-    }
-
-    private void rnrNak(QpContext qp, int psn) {
-        hca.count(Counter.RNR_NAKS_SENT);
-        qp.ackPending = false;
-        qp.sequenceNakSent = true; // what follows is dropped silently until the retry
-        sendAck(qp, Aeth.rnrNakSyndrome(qp.attrs.minRnrTimer), psn);
-    }
-
-    /** NAKs {@code psn} and takes the responder's QP to ERR (IBA class C/D responder errors). */
-    private void responderError(QpContext qp, int nakCode, int psn, AsyncEvent event) {
-        qp.ackPending = false;
-        sendAck(qp, Aeth.nakSyndrome(nakCode), psn);
-        enterError(qp, event);
-    }
-
-    private void remoteAccessError(QpContext qp, int psn, String what) {
-        hca.count(Counter.REMOTE_ACCESS_ERRORS);
-        responderError(qp, Aeth.NAK_REMOTE_ACCESS_ERROR, psn, new AsyncEvent(AsyncEventType.QP_FATAL, 0, qp.qpn,
-                "remote access violation: " + what));
-    }
-
-    /** A receive completion on an RC QP (no source QPN, LID or GRH to report). */
-    private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
-            int imm, boolean solicited) {
-        completeRecv(qp, w, status, opcode, length, hasImm, imm, 0, 0, false, solicited);
-    }
-
-    private void completeRecv(QpContext qp, RecvWqe w, WcStatus status, WcOpcode opcode, int length, boolean hasImm,
-            int imm, int sourceQp, int sourceLid, boolean grh, boolean solicited) {
-        // the slot is free before the completion is visible: a consumer re-posts a receive as soon
-        // as it polled one (releaseAndComplete); the WQE's only field used is read first
-        long wrId = w.wrId;
-        qp.rqConsumed = qp.rqConsumed + 1;
-        pushCqe(qp.recvCq, wrId, status, opcode, length, hasImm, imm, qp.qpn, sourceQp, sourceLid, grh, solicited);
-    }
-
-    private static boolean receiveQueueEmpty(QpContext qp) {
-        return qp.rqConsumed >= qp.rqProduced; // reads the doorbell record
-    }
-
-    private void respondSend(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        if (op.isFirst()) {
-            if (qp.receiveInProgress) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-                return;
-            }
-            if (receiveQueueEmpty(qp)) {
-                rnrNak(qp, psn);
-                return;
-            }
-            qp.receiveInProgress = true;
-            qp.receiveOffset = 0;
-        } else if (!qp.receiveInProgress) {
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        RecvWqe w = qp.recvSlot(qp.rqConsumed);
-        int len = l.payloadLength;
-        if (qp.receiveOffset + len > w.totalLength) {
-            qp.receiveInProgress = false;
-            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        if (len > 0 && !MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount,
-                qp.receiveOffset, l.payloadSource(b), l.payloadOffset, len)) {
-            qp.receiveInProgress = false;
-            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, (int) qp.receiveOffset, false, 0, false);
-            responderError(qp, Aeth.NAK_REMOTE_OPERATIONAL_ERROR, psn, null);
-            return;
-        }
-        qp.receiveOffset += len;
-        if (op.isLast()) {
-            qp.receiveInProgress = false;
-            boolean imm = op.hasImmediate();
-            completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, (int) qp.receiveOffset, imm,
-                    imm ? ImmDt.value(b, l.immOffset) : 0, Bth.solicitedEvent(b, l.bthOffset));
-            qp.advanceMsn();
-        }
-        accepted(qp, psn, b, l);
-    }
-
-    private void respondWrite(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        boolean imm = op.hasImmediate();
-        if (op.isFirst()) {
-            if (qp.writeInProgress) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-                return;
-            }
-            long va = Reth.virtualAddress(b, l.rethOffset);
-            int rkey = Reth.rkey(b, l.rethOffset);
-            long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
-            if (op.isLast() && imm && receiveQueueEmpty(qp)) {
-                rnrNak(qp, psn);
-                return;
-            }
-            if (len > 0 && remoteRegion(qp, rkey, va, len, AccessFlags.REMOTE_WRITE) == null) {
-                remoteAccessError(qp, psn, "RDMA WRITE of " + len + " bytes at 0x" + Long.toHexString(va)
-                        + " with R_Key 0x" + Integer.toHexString(rkey));
-                return;
-            }
-            qp.writeInProgress = true;
-            qp.writeAddress = va;
-            qp.writeRkey = rkey;
-            qp.writeRemaining = len;
-            qp.writeTotal = len;
-        } else {
-            if (!qp.writeInProgress) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-                return;
-            }
-            if (op.isLast() && imm && receiveQueueEmpty(qp)) {
-                rnrNak(qp, psn);
-                return;
-            }
-        }
-        int len = l.payloadLength;
-        if (len > qp.writeRemaining || (op.isLast() && len != qp.writeRemaining)) {
-            qp.writeInProgress = false;
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        if (len > 0) {
-            Mpt m = remoteRegion(qp, qp.writeRkey, qp.writeAddress, len, AccessFlags.REMOTE_WRITE);
-            if (m == null) {
-                qp.writeInProgress = false;
-                remoteAccessError(qp, psn, "RDMA WRITE continuation at 0x" + Long.toHexString(qp.writeAddress));
-                return;
-            }
-            m.memory.put(m.offset(qp.writeAddress), l.payloadSource(b), l.payloadOffset, len);
-            qp.writeAddress += len;
-            qp.writeRemaining -= len;
-        }
-        if (op.isLast()) {
-            writeDone(qp, imm, b, l.immOffset, Bth.solicitedEvent(b, l.bthOffset));
-        }
-        accepted(qp, psn, b, l);
-    }
-
-    /**
-     * The last packet of an RDMA WRITE message was applied: the message is done, and a WRITE with
-     * immediate consumes a receive WQE with the immediate data at {@code immAt} in {@code b}.
-     */
-    private void writeDone(QpContext qp, boolean imm, ByteBuffer b, int immAt, boolean solicited) {
-        qp.writeInProgress = false;
-        qp.advanceMsn();
-        if (imm) {
-            completeRecv(qp, qp.recvSlot(qp.rqConsumed), WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
-                    (int) qp.writeTotal, true, ImmDt.value(b, immAt), solicited);
-        }
-    }
-
-    /** The region granting the QP's peer {@code right} on {@code [va, va + len)}, or null (the QP lacks the right, or a check fails). */
-    private static Mpt remoteRegion(QpContext qp, int rkey, long va, long len, int right) {
-        return (qp.attrs.accessFlags & right) == 0 ? null : MemoryAccess.resolve(qp.device, rkey, qp.pd, va, len, right);
-    }
-
-    private void respondRead(QpContext qp, ByteBuffer b, PacketLayout l, int psn, boolean duplicate) {
-        long va = Reth.virtualAddress(b, l.rethOffset);
-        int rkey = Reth.rkey(b, l.rethOffset);
-        long len = Integer.toUnsignedLong(Reth.dmaLength(b, l.rethOffset));
-        if (len > Integer.MAX_VALUE) {
-            if (!duplicate) {
-                responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            }
-            return;
-        }
-        Mpt region = len > 0 ? remoteRegion(qp, rkey, va, len, AccessFlags.REMOTE_READ) : null;
-        if (len > 0 && region == null) {
-            if (!duplicate) {
-                remoteAccessError(qp, psn, "RDMA READ of " + len + " bytes at 0x" + Long.toHexString(va) + " with R_Key 0x"
-                        + Integer.toHexString(rkey));
-            }
-            return;
-        }
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        int mtu = qp.attrs.pathMtu.bytes();
-        int n = Math.max(1, (int) ((len + mtu - 1) / mtu));
-        qp.ackPending = false; // the responses acknowledge everything before them
-        if (!duplicate) {
-            qp.advanceMsn();
-            qp.expectedPsn = Bth.psnAdd(psn, n);
-        }
-        for (int k = 0; k < n; k++) {
-            OpCode op = n == 1 ? OpCode.RC_RDMA_READ_RESPONSE_ONLY : k == 0 ? OpCode.RC_RDMA_READ_RESPONSE_FIRST
-                    : k == n - 1 ? OpCode.RC_RDMA_READ_RESPONSE_LAST : OpCode.RC_RDMA_READ_RESPONSE_MIDDLE;
-            int plen = (int) Math.min(mtu, len - (long) k * mtu);
-            long at = va + (long) k * mtu;
-            // the whole range was checked above, and all responses go out in this pass: no
-            // command can deregister the region in between (commands run on this thread too)
-            Frame f = hca.frames.acquire();
-            ByteBuffer o = f.buffer();
-            int p = beginRc(o, qp, port, op, false, false, Bth.psnAdd(psn, k));
-            if (op.has(OpCode.Headers.AETH)) {
-                Aeth.write(o, p, Aeth.ackSyndrome(), qp.msn);
-                p += Aeth.BYTES;
-            }
-            if (plen > 0) {
-                o.put(p, region.memory, region.offset(at), plen);
-                p += plen;
-            }
-            transmit(port, f, p);
-        }
-    }
-
-    private void respondAtomic(QpContext qp, ByteBuffer b, PacketLayout l, int psn, OpCode op) {
-        long va = AtomicEth.virtualAddress(b, l.atomicEthOffset);
-        int rkey = AtomicEth.rkey(b, l.atomicEthOffset);
-        if ((va & 7) != 0) {
-            responderError(qp, Aeth.NAK_INVALID_REQUEST, psn, null);
-            return;
-        }
-        Mpt m = remoteRegion(qp, rkey, va, 8, AccessFlags.REMOTE_ATOMIC);
-        if (m == null) {
-            remoteAccessError(qp, psn, "atomic at 0x" + Long.toHexString(va) + " with R_Key 0x" + Integer.toHexString(rkey));
-            return;
-        }
-        int at = m.offset(va);
-        long original = m.memory.getLong(at);
-        long operand = AtomicEth.swapOrAdd(b, l.atomicEthOffset);
-        if (op == OpCode.RC_COMPARE_SWAP) {
-            if (original == AtomicEth.compare(b, l.atomicEthOffset)) {
-                m.memory.putLong(at, operand);
-            }
-        } else {
-            m.memory.putLong(at, original + operand);
-        }
-        qp.rememberAtomic(psn, original);
-        qp.advanceMsn();
-        qp.expectedPsn = Bth.psnAdd(psn, 1);
-        qp.ackPending = false;
-        sendAtomicAck(qp, psn, original);
-    }
-
-    // =====================================================================================
-    // UD
-    // =====================================================================================
-
-    private void udSend(QpContext qp) {
-        HcaPort port = qp.device.port(qp.attrs.port);
-        if (port == null) {
-            return;
-        }
-        int burst = 0;
-        while (qp.state == QpState.RTS && qp.sendIndex < qp.sqProduced) {
-            if (burst++ >= tuning.sendBurstPackets()) {
-                hca.engine.ring(qp);
-                return;
-            }
-            SendWqe w = qp.sendSlot(qp.sendIndex);
-            w.started = true;
-            WcStatus err = w.totalLength > port.mtu.bytes() ? WcStatus.LOC_LEN_ERR : checkLocal(qp, w);
-            if (err == null && !sendDatagram(qp, port, w)) {
-                err = WcStatus.LOC_PROT_ERR;
-            }
-            w.error = err;
-            w.done = true;
-            qp.sendIndex++;
-            completeInOrder(qp);
-        }
-    }
-
-    private Gid multicastGid(DeviceState s, int mlid) {
-        MgmEntry e = s.mgm[mlid - Lrh.MULTICAST_LID_FIRST];
-        if (e != null) {
-            return e.gid();
-        }
-        Gid g = hca.fabric.multicastGid(mlid);
-        // no group known: an IPoIB-style link-local multicast GID naming the MLID
-        return g != null ? g : new Gid(0xFF12401BFFFF0000L, mlid);
-    }
-
-    private boolean sendDatagram(QpContext qp, HcaPort port, SendWqe w) {
-        DeviceState s = qp.device;
-        boolean multicast = Lrh.isMulticast(w.destLid);
-        boolean imm = w.opcode == WrOpcode.SEND_WITH_IMM;
-        OpCode op = imm ? OpCode.UD_SEND_ONLY_WITH_IMMEDIATE : OpCode.UD_SEND_ONLY;
-        Frame f = hca.frames.acquire();
-        ByteBuffer b = f.buffer();
-        int p;
-        if (multicast) {
-            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_GLOBAL, w.destLid, 0, port.lid);
-            Gid dgid = multicastGid(s, w.destLid);
-            Grh.write(b, Lrh.BYTES, 0, 0, 0, 0, Gid.LINK_LOCAL_PREFIX, hca.config.portGuid(port.number), dgid.prefix(),
-                    dgid.interfaceId());
-            p = Lrh.BYTES + Grh.BYTES;
-        } else {
-            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, w.destLid, 0, port.lid);
-            p = Lrh.BYTES;
-        }
-        Bth.write(b, p, op.code(), w.solicited, true, 0, 0, pkeyOf(qp, port), multicast ? Bth.MULTICAST_QPN : w.remoteQpn,
-                false, qp.nextPsn);
-        qp.nextPsn = Bth.psnAdd(qp.nextPsn, 1);
-        p += Bth.BYTES;
-        int qkey = (w.remoteQkey & 0x80000000) != 0 ? qp.attrs.qkey : w.remoteQkey;
-        Deth.write(b, p, qkey, qp.qpn);
-        p += Deth.BYTES;
-        if (imm) {
-            ImmDt.write(b, p, w.immediate);
-            p += ImmDt.BYTES;
-        }
-        int len = w.totalLength;
-        if (len > 0) {
-            if (w.isInline) {
-                b.put(p, w.inline, 0, len);
-            } else if (!MemoryAccess.gather(s, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, 0, b, p, len)) {
-                f.release();
-                return false;
-            }
-            p += len;
-        }
-        FabricPort fp = port.fabricPort;
-        finish(fp, f, p);
-        if (multicast && s.mgm[w.destLid - Lrh.MULTICAST_LID_FIRST] != null) {
-            // HCA loopback: the switch never sends a packet back out of the port it came in on
-            Frame copy = hca.frames.acquire().copyFrom(f);
-            copy.setTag(port.number);
-            hca.engine.receive(copy);
-        }
-        if (fp == null) {
-            f.release();
-        } else {
-            handOff(fp, f, 1);
-        }
-        return true;
-    }
-
-    private void udReceive(DeviceState s, HcaPort port, ByteBuffer b, PacketLayout l) {
-        int dlid = Lrh.dlid(b, l.lrhOffset);
-        if (Lrh.isMulticast(dlid)) {
-            MgmEntry e = s.mgm[dlid - Lrh.MULTICAST_LID_FIRST];
-            if (e == null) {
-                hca.count(Counter.NO_QP_DROPS);
-                return;
-            }
-            for (int qpn : e.qpns()) {
-                QpContext qp = s.qps.get(qpn);
-                if (qp != null && qp.attrs.port == port.number) {
-                    deliverDatagram(qp, port, b, l);
-                }
-            }
-        } else {
-            QpContext qp = s.qps.get(Bth.destQp(b, l.bthOffset));
-            if (qp == null || qp.attrs.port != port.number) {
-                hca.count(Counter.NO_QP_DROPS);
-                return;
-            }
-            deliverDatagram(qp, port, b, l);
-        }
-    }
-
-    private void deliverDatagram(QpContext qp, HcaPort port, ByteBuffer b, PacketLayout l) {
-        QpState st = qp.state;
-        if (qp.type != QpType.UD || (st != QpState.RTR && st != QpState.RTS && st != QpState.SQD
-                && st != QpState.SQE)) {
-            hca.count(Counter.NO_QP_DROPS);
-            return;
-        }
-        if (!pkeyOk(qp, port, b, l)) {
-            return;
-        }
-        if (Deth.qkey(b, l.dethOffset) != qp.attrs.qkey) {
-            port.qkeyViolations.incrementAndGet();
-            hca.count(Counter.QKEY_VIOLATIONS);
-            return;
-        }
-        if (receiveQueueEmpty(qp)) {
-            hca.count(Counter.UD_NO_RECEIVE);
-            return;
-        }
-        RecvWqe w = qp.recvSlot(qp.rqConsumed);
-        int len = l.payloadLength;
-        int srcQp = Deth.srcQp(b, l.dethOffset);
-        int srcLid = Lrh.slid(b, l.lrhOffset);
-        boolean grh = l.grhOffset >= 0;
-        if (Grh.BYTES + len > w.totalLength) {
-            completeRecv(qp, w, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
-            enterError(qp, null);
-            return;
-        }
-        boolean ok = !grh || MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys,
-                w.sgeCount, 0, b, l.grhOffset, Grh.BYTES);
-        if (ok && len > 0) {
-            ok = MemoryAccess.scatter(qp.device, qp.pd, w.addresses, w.lengths, w.lkeys, w.sgeCount, Grh.BYTES, b,
-                    l.payloadOffset, len);
-        }
-        if (!ok) {
-            completeRecv(qp, w, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, false, 0, srcQp, srcLid, grh, false);
-            enterError(qp, null);
-            return;
-        }
-        boolean imm = l.opcode.hasImmediate();
-        completeRecv(qp, w, WcStatus.SUCCESS, WcOpcode.RECV, Grh.BYTES + len, imm, imm ? ImmDt.value(b, l.immOffset) : 0,
-                srcQp, srcLid, grh, Bth.solicitedEvent(b, l.bthOffset));
     }
 }
