@@ -20,6 +20,12 @@ import org.osgi.util.promise.Promise;
 final class Await {
     static final long SECONDS = 30;
 
+    /**
+     * Test seam: runs on the waiting thread in {@link #releasing} between the wait's end and the
+     * read of the value, where a second Ctrl-C can land (Gogo interrupts a job's pipe more than once).
+     */
+    static volatile Runnable beforeReleasingReadsTheValue = () -> {};
+
     private Await() {}
 
     /**
@@ -35,10 +41,10 @@ final class Await {
             if (!resolved.await(SECONDS, TimeUnit.SECONDS)) {
                 throw new IllegalStateException(what + " did not complete within " + SECONDS + " s");
             }
+            return valueOf(promise, what);
         } catch (InterruptedException e) {
             throw new Interrupted("waiting for " + what);
         }
-        return valueOf(promise, what);
     }
 
     /**
@@ -56,7 +62,10 @@ final class Await {
                     if (!resolved.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
                         throw new IllegalStateException(what + " did not complete within " + SECONDS + " s");
                     }
-                    // read before the interrupt status is set again: getValue checks it
+                    beforeReleasingReadsTheValue.run();
+                    // getValue of a resolved promise still throws if an interrupt came since the
+                    // await: that is an interrupt like any other here, not a failed verb, or an
+                    // object the verb made would be taken for nothing made and leak
                     return valueOf(promise, what);
                 } catch (InterruptedException e) {
                     interrupted = true;
@@ -69,7 +78,12 @@ final class Await {
         }
     }
 
-    private static <T> T valueOf(Promise<T> promise, String what) {
+    /**
+     * The value of a resolved promise. {@code getValue} does not wait then, but it throws
+     * {@link InterruptedException} if the thread was interrupted since: each caller decides what an
+     * interrupt means.
+     */
+    private static <T> T valueOf(Promise<T> promise, String what) throws InterruptedException {
         try {
             return promise.getValue();
         } catch (InvocationTargetException e) {
@@ -78,9 +92,6 @@ final class Await {
                 throw new IllegalStateException(what + " failed: " + status.getMessage());
             }
             throw new IllegalStateException(what + " failed: " + cause, cause);
-        } catch (InterruptedException e) {
-            // resolved, so getValue does not wait, but it throws if the thread was interrupted since
-            throw new Interrupted("waiting for " + what);
         }
     }
 }
