@@ -208,11 +208,17 @@ final class IoManagerImpl implements IoManager {
         irp.nextLocation().setMajorFunction(MajorFunction.INTERNAL_DEVICE_CONTROL).setIoControlCode(ioControlCode)
                 .setArgument(argument).setInputBuffer(input).setOutputBuffer(output);
         int outStart = output == null ? 0 : output.position();
-        return submit(target, irp).map(done -> result(done, output, outStart));
+        return submit(target, irp).map(done -> result(target, done, output, outStart));
     }
 
-    private static IoResult result(Irp done, ByteBuffer output, int outStart) {
+    private static IoResult result(DeviceObject target, Irp done, ByteBuffer output, int outStart) {
         ByteBuffer returned = null;
+        if (NtStatus.isSuccess(done.status()) && done.information() < 0) {
+            // a byte count below zero cannot slice the output: the driver's bug, not the caller's exception
+            DriverVerifier.report(target.attachedTop().name() + " completed with information " + done.information()
+                    + ", which is no byte count");
+            return new IoResult(NtStatus.INTERNAL_ERROR, 0, null);
+        }
         if (output != null && NtStatus.isSuccess(done.status())) {
             int n = (int) Math.min(done.information(), output.capacity() - outStart);
             returned = output.duplicate().limit(outStart + n).position(outStart).slice();
@@ -291,7 +297,7 @@ final class IoManagerImpl implements IoManager {
                         + " bytes for an output buffer of " + outputLength);
                 return new IoResult(NtStatus.INTERNAL_ERROR, 0, null);
             }
-            return result(done, out, 0);
+            return result(file.device(), done, out, 0);
         });
     }
 

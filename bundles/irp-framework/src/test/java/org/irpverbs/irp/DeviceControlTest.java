@@ -143,6 +143,30 @@ public class DeviceControlTest {
         fw.assertClean();
     }
 
+    /**
+     * Regression: a driver that completed with negative information made the output slice throw
+     * {@code IllegalArgumentException: newLimit < 0} out of the promise instead of giving a status.
+     */
+    @Test
+    public void negativeInformationIsAnInternalErrorNotAnException() throws Exception {
+        DispatchRoutine negative = (d, irp) -> {
+            irp.complete(NtStatus.SUCCESS, -1);
+            return NtStatus.SUCCESS;
+        };
+        DriverObject liar = DriverObject.builder("negative").dispatch(MajorFunction.DEVICE_CONTROL, negative)
+                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, negative).build();
+        DeviceObject lying = fw.io().createPhysicalDevice(liar, "negative", List.of("TEST\\NEG"), null);
+        FileObject file = fw.io().open(lying, 0, RequestorMode.USER, alice).getValue();
+        IoResult user = fw.io().deviceIoControl(alice, file, TestStacks.ECHO, null, 4).getValue();
+        assertEquals(NtStatus.INTERNAL_ERROR, user.status());
+        assertEquals(0, user.information());
+        IoResult kernel = fw.io().internalDeviceControl(lying, TestStacks.ECHO, null, null, ByteBuffer.allocate(4)).getValue();
+        assertEquals(NtStatus.INTERNAL_ERROR, kernel.status());
+        fw.expectBugs(2);
+        assertTrue(DriverVerifier.recentBugs().toString(), DriverVerifier.recentBugs().get(0).contains("-1"));
+        fw.assertClean();
+    }
+
     @Test
     public void cleanupCancelsOnlyTheClosingHandlesRequests() throws Exception {
         FileObject a = fw.io().open(device, 0, RequestorMode.USER, alice).getValue();
