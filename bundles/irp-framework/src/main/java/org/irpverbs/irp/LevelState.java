@@ -158,8 +158,21 @@ final class LevelState {
         return t == null ? "thread-" + threadId : t.getName();
     }
 
+    /**
+     * Two threads in {@code getThreadInfo} at once can make the JVM count a wait for one of them
+     * (seen as a monitor wait inside {@code ThreadImpl.getThreadInfo1} on a DPC worker whose
+     * notifier was the other worker), which the exit check would report as the span's blocking.
+     * The reads are serialised with a spin lock, which never parks: only FAIL mode reads counters.
+     */
+    private static final SpinLock COUNTER_READS = new SpinLock();
+
     private long waitCounters() {
-        ThreadInfo info = THREADS.getThreadInfo(threadId);
-        return info == null ? 0 : info.getWaitedCount() + info.getBlockedCount();
+        COUNTER_READS.lock();
+        try {
+            ThreadInfo info = THREADS.getThreadInfo(threadId);
+            return info == null ? 0 : info.getWaitedCount() + info.getBlockedCount();
+        } finally {
+            COUNTER_READS.unlock();
+        }
     }
 }
