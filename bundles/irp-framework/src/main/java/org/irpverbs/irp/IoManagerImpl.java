@@ -315,10 +315,12 @@ final class IoManagerImpl implements IoManager {
         Irp cleanup = Irp.forDevice(file.device()).setRequestorMode(file.requestorMode());
         cleanup.nextLocation().setMajorFunction(MajorFunction.CLEANUP).setFileObject(file);
         return submit(file.device(), cleanup).flatMap(c -> {
+            file.markCleanupComplete();
             Irp close = Irp.forDevice(file.device()).setRequestorMode(file.requestorMode());
             close.nextLocation().setMajorFunction(MajorFunction.CLOSE).setFileObject(file);
             return submit(file.device(), close);
         }).map(c -> {
+            file.markClosed();
             openFiles.remove(file.id());
             return null;
         });
