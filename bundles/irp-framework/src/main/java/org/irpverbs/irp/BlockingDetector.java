@@ -19,6 +19,13 @@ import java.util.function.Consumer;
  * counters are read when a thread enters and leaves DISPATCH; any difference is a violation, so
  * even a blocking call too short for the sampler is caught.</li>
  * </ul>
+ * One wait is reported once: the sampler, an explicit check and the exit check claim the span
+ * atomically, and only the first reports. The one wait that is excused is a thread's own wait
+ * inside a class loader's {@code loadClass} (the JVM loading code on first use, as a page fault
+ * would in a kernel), which only the sampler can see from the thread's stack: it is counted by
+ * {@link #classLoadingWaits()}, not as a violation. Class loading by other threads excuses
+ * nothing. A class-loading wait too short for the sampler is reported at span exit, which is why
+ * drivers preload their code.
  * The mode comes from the system property {@code irpverbs.blocking} ({@code off}, {@code report}
  * — the default — or {@code fail}). Test runs use {@code fail} and assert that
  * {@link #violationCount()} stays zero; a violation is never thrown into the code that blocked,
@@ -102,9 +109,13 @@ public final class BlockingDetector {
     public static boolean checkMayBlock(String operation) {
         if (mode != Mode.OFF && ExecutionLevel.atDispatch()) {
             LevelState state = LevelState.get();
-            state.sampledInSpan = true;
+            long span = state.currentSpan();
+            boolean first = state.claim(span); // the wait that follows is this report, not another one at span exit
             report(new BlockingViolation(state.threadName(), state.span == null ? "DISPATCH span" : state.span,
                     operation + " called at DISPATCH", Thread.currentThread().getStackTrace()));
+            if (first) {
+                state.published(span);
+            }
             return false;
         }
         return true;
@@ -121,8 +132,9 @@ public final class BlockingDetector {
     }
 
     /**
-     * DISPATCH spans in which the thread waited while the JVM was loading classes (first use of a
-     * code path); not counted as violations, but reported here.
+     * DISPATCH spans in which the sampler found the thread itself waiting inside a class loader's
+     * {@code loadClass} (first use of a code path while another thread held the loader); not
+     * counted as violations, but reported here.
      */
     public static long classLoadingWaits() {
         return CLASS_LOADING_WAITS.get();
@@ -148,11 +160,20 @@ public final class BlockingDetector {
     }
 
     static void report(BlockingViolation violation) {
+        record(violation);
+        notifyListeners(violation);
+    }
+
+    /** Counts and keeps a violation: after this, {@link #violationCount()} and the recent list show it. */
+    private static void record(BlockingViolation violation) {
         COUNT.incrementAndGet();
         RECENT.add(violation);
         while (RECENT.size() > KEPT) {
             RECENT.poll();
         }
+    }
+
+    private static void notifyListeners(BlockingViolation violation) {
         for (Consumer<BlockingViolation> listener : LISTENERS) {
             try {
                 listener.accept(violation);
@@ -203,7 +224,7 @@ public final class BlockingDetector {
                     continue;
                 }
                 long spanBefore = state.spansAcquire();
-                if ((spanBefore & 1) == 0 || state.sampledInSpan) {
+                if ((spanBefore & 1) == 0 || !state.unclaimed(spanBefore)) {
                     continue; // not in a DISPATCH span, or this span was reported already
                 }
                 Thread.State threadState = t.getState();
@@ -211,15 +232,22 @@ public final class BlockingDetector {
                         || threadState == Thread.State.TIMED_WAITING) {
                     StackTraceElement[] stack = t.getStackTrace();
                     // still the same span and still blocked: it blocked inside the span, not between two
-                    if (t.getState() == threadState && state.spansAcquire() == spanBefore) {
-                        state.sampledInSpan = true;
+                    if (t.getState() == threadState && state.spansAcquire() == spanBefore && state.claim(spanBefore)) {
+                        BlockingViolation violation = null;
                         if (loadingAClass(stack)) {
-                            // the JVM's page fault, as at span exit (LevelState.lower): counted apart
+                            // the thread itself waits for the JVM to load code (its page fault): counted
+                            // apart, and the claim keeps the exit check from reporting the span
                             classLoadingWait();
                         } else {
                             String span = state.span;
-                            report(new BlockingViolation(t.getName(), span == null ? "DISPATCH span" : span,
-                                    "found " + threadState + " by the sampler", stack));
+                            violation = new BlockingViolation(t.getName(), span == null ? "DISPATCH span" : span,
+                                    "found " + threadState + " by the sampler", stack);
+                            record(violation);
+                        }
+                        // the thread may be leaving the span and waits for this before it returns
+                        state.published(spanBefore);
+                        if (violation != null) {
+                            notifyListeners(violation);
                         }
                     }
                 }

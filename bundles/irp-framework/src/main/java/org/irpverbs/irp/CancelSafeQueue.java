@@ -10,7 +10,8 @@ import java.util.function.Predicate;
  * whichever side clears it owns the request, and the other side never touches it.
  * <ul>
  * <li>{@link #insert(Irp)} marks the request pending and queues it, or completes it at once with
- * its cancel status if it was already cancelled;</li>
+ * its cancel status if it was already cancelled, or with CANCELLED if its handle is closing
+ * ({@link FileObject#isClosing()}: CLEANUP flushed this queue already);</li>
  * <li>{@link #removeNext()} / {@link #removeFirst(Predicate)} hand a request to the driver, which
  * must complete it;</li>
  * <li>a cancel unlinks the request and completes it with {@link Irp#cancelStatus()};</li>
@@ -74,6 +75,11 @@ public final class CancelSafeQueue {
                 // the device is being removed: queued requests were flushed, so this one must not wait
                 completeNow = true;
                 status = refused;
+            } else if (ofAClosingHandle(irp)) {
+                // close() marked the handle before it flushed this queue under this lock: a request
+                // that arrives now would outlive its handle's CLEANUP and CLOSE
+                completeNow = true;
+                status = NtStatus.CANCELLED;
             } else {
                 irp.setCancelRoutine(cancelRoutine);
                 if (irp.isCancelled() && irp.setCancelRoutine(null) != null) {
@@ -95,6 +101,14 @@ public final class CancelSafeQueue {
             return status;
         }
         return NtStatus.PENDING;
+    }
+
+    /** A request on a handle whose close began (CLEANUP and CLOSE themselves excepted). */
+    private static boolean ofAClosingHandle(Irp irp) {
+        IoStackLocation loc = irp.currentLocation();
+        FileObject file = loc.fileObject();
+        return file != null && file.isClosing() && loc.majorFunction() != MajorFunction.CLEANUP
+                && loc.majorFunction() != MajorFunction.CLOSE;
     }
 
     /** Removes the oldest request that is not being cancelled, or returns null. */

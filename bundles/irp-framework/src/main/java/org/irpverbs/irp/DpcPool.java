@@ -1,6 +1,7 @@
 package org.irpverbs.irp;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -18,7 +19,13 @@ final class DpcPool {
     private volatile boolean running = true;
 
     private final class Worker extends Thread {
-        volatile boolean parked;
+        /**
+         * True while the worker is idle and may be woken. A waker takes the worker by clearing it
+         * (compare-and-set), so two DPCs queued back to back wake two workers: before, the flag
+         * stayed set until the woken worker ran, and the second DPC woke the same worker again
+         * and waited behind the first while another worker slept.
+         */
+        final AtomicBoolean idle = new AtomicBoolean();
 
         Worker(String name) {
             super(name);
@@ -31,16 +38,18 @@ final class DpcPool {
             while (running) {
                 Runnable work = queue.poll();
                 if (work == null) {
-                    parked = true;
+                    idle.set(true);
                     work = queue.poll();
                     if (work == null) {
-                        if (running) {
+                        // until a waker takes this worker (or shutdown); spurious returns loop
+                        while (idle.get() && running) {
                             LockSupport.park(DpcPool.this);
                         }
-                        parked = false;
                         continue;
                     }
-                    parked = false;
+                    // busy again; if a waker took this worker meanwhile, its unpark leaves a permit
+                    // that makes one later park return at once, and the loop parks again
+                    idle.set(false);
                 }
                 ExecutionLevel previous = atDispatch ? level.raise("DPC") : ExecutionLevel.PASSIVE;
                 try {
@@ -78,7 +87,7 @@ final class DpcPool {
     void queue(Runnable work) {
         queue.add(work);
         for (Worker w : workers) {
-            if (w.parked) {
+            if (w.idle.get() && w.idle.compareAndSet(true, false)) {
                 LockSupport.unpark(w);
                 return;
             }

@@ -1,11 +1,17 @@
 package org.irpverbs.irp;
 
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An open handle on a device stack ({@code FILE_OBJECT}), created by CREATE and ended by CLEANUP
  * and CLOSE. Requests carry it in their stack locations so a driver can scope per-handle state
  * ({@link #setContext}) and so CLEANUP can complete exactly the requests of the handle being closed.
+ *
+ * <p>A handle goes OPEN → CLEANUP (close started: new device control is refused, the handle's
+ * queued requests are cancelled, and a {@link CancelSafeQueue} completes any request of the
+ * handle inserted from now on as CANCELLED instead of queueing it) → CLEANUP_COMPLETE (the CLEANUP
+ * request completed: Windows' {@code FO_CLEANUP_COMPLETE}) → CLOSED (CLOSE completed). A driver
+ * that holds requests outside a cancel-safe queue checks {@link #isClosing()} where it keeps one.
  *
  * <p>Thread-safe for reading; the context is the driver's to guard.
  */
@@ -15,7 +21,11 @@ public final class FileObject {
     private final int grantedAccess;
     private final RequestorMode mode;
     private final Object owner;
-    private final AtomicBoolean closing = new AtomicBoolean();
+    private static final int OPEN = 0;
+    private static final int CLEANUP = 1;
+    private static final int CLEANUP_COMPLETE = 2;
+    private static final int CLOSED = 3;
+    private final AtomicInteger state = new AtomicInteger(OPEN);
     private volatile Object context;
 
     FileObject(long id, DeviceObject device, int grantedAccess, RequestorMode mode, Object owner) {
@@ -58,12 +68,31 @@ public final class FileObject {
         this.context = context;
     }
 
+    /** True once {@link IoManager#close} began: the handle takes no new requests. */
     public boolean isClosing() {
-        return closing.get();
+        return state.get() >= CLEANUP;
+    }
+
+    /**
+     * {@code FO_CLEANUP_COMPLETE}: true once the CLEANUP request completed. Requests of the handle
+     * that reach a driver after this must not be kept.
+     *
+     * @since 1.1
+     */
+    public boolean isCleanupComplete() {
+        return state.get() >= CLEANUP_COMPLETE;
     }
 
     boolean markClosing() {
-        return closing.compareAndSet(false, true);
+        return state.compareAndSet(OPEN, CLEANUP);
+    }
+
+    void markCleanupComplete() {
+        state.set(CLEANUP_COMPLETE);
+    }
+
+    void markClosed() {
+        state.set(CLOSED);
     }
 
     @Override

@@ -233,11 +233,17 @@ final class IoManagerImpl implements IoManager {
         irp.nextLocation().setMajorFunction(MajorFunction.INTERNAL_DEVICE_CONTROL).setIoControlCode(ioControlCode)
                 .setArgument(argument).setInputBuffer(input).setOutputBuffer(output);
         int outStart = output == null ? 0 : output.position();
-        return submit(target, irp).map(done -> result(done, output, outStart));
+        return submit(target, irp).map(done -> result(target, done, output, outStart));
     }
 
-    private static IoResult result(Irp done, ByteBuffer output, int outStart) {
+    private static IoResult result(DeviceObject target, Irp done, ByteBuffer output, int outStart) {
         ByteBuffer returned = null;
+        if (NtStatus.isSuccess(done.status()) && done.information() < 0) {
+            // a byte count below zero cannot slice the output: the driver's bug, not the caller's exception
+            DriverVerifier.report(target.attachedTop().name() + " completed with information " + done.information()
+                    + ", which is no byte count");
+            return new IoResult(NtStatus.INTERNAL_ERROR, 0, null);
+        }
         if (output != null && NtStatus.isSuccess(done.status())) {
             int n = (int) Math.min(done.information(), output.capacity() - outStart);
             returned = output.duplicate().limit(outStart + n).position(outStart).slice();
@@ -316,7 +322,7 @@ final class IoManagerImpl implements IoManager {
                         + " bytes for an output buffer of " + outputLength);
                 return new IoResult(NtStatus.INTERNAL_ERROR, 0, null);
             }
-            return result(done, out, 0);
+            return result(file.device(), done, out, 0);
         });
     }
 
@@ -334,10 +340,12 @@ final class IoManagerImpl implements IoManager {
         Irp cleanup = Irp.forDevice(file.device()).setRequestorMode(file.requestorMode());
         cleanup.nextLocation().setMajorFunction(MajorFunction.CLEANUP).setFileObject(file);
         return submit(file.device(), cleanup).flatMap(c -> {
+            file.markCleanupComplete();
             Irp close = Irp.forDevice(file.device()).setRequestorMode(file.requestorMode());
             close.nextLocation().setMajorFunction(MajorFunction.CLOSE).setFileObject(file);
             return submit(file.device(), close);
         }).map(c -> {
+            file.markClosed();
             openFiles.remove(file.id());
             return null;
         });

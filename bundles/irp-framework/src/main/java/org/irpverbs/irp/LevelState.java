@@ -17,12 +17,15 @@ import java.lang.ref.WeakReference;
 final class LevelState {
     private static final ThreadLocal<LevelState> CURRENT = ThreadLocal.withInitial(LevelState::new);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-    private static final java.lang.management.ClassLoadingMXBean CLASSES = ManagementFactory.getClassLoadingMXBean();
     private static final VarHandle SPANS;
+    private static final VarHandle CLAIMED;
+    private static final VarHandle PUBLISHED;
 
     static {
         try {
             SPANS = MethodHandles.lookup().findVarHandle(LevelState.class, "spans", long.class);
+            CLAIMED = MethodHandles.lookup().findVarHandle(LevelState.class, "claimedSpan", long.class);
+            PUBLISHED = MethodHandles.lookup().findVarHandle(LevelState.class, "publishedSpan", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -40,9 +43,16 @@ final class LevelState {
     final long threadId;
     String span;
     private long countersAtRaise;
-    private long classesAtRaise;
-    /** Set by the sampler when it already reported this span, so the exit check does not repeat it. */
-    volatile boolean sampledInSpan;
+    /**
+     * The span (a value of {@link #spans}) whose blocking has been dealt with: reported by the
+     * sampler or an explicit check, or counted as a class-loading wait. Whoever moves it to the
+     * current span first (a compare-and-set) speaks for the span, so the sampler and the exit
+     * check never both report one wait, and a class-loading wait the sampler saw is not reported
+     * at exit.
+     */
+    private volatile long claimedSpan;
+    /** The last span whose claimant has counted what it found (the exit check waits for it). */
+    private volatile long publishedSpan;
     /**
      * The request whose completion routine this thread is running, and whether it completed again
      * on this thread meanwhile (a synchronous retry); {@link Irp} uses them to unwind a retry
@@ -67,12 +77,8 @@ final class LevelState {
         ExecutionLevel previous = level;
         if (previous == ExecutionLevel.PASSIVE) {
             span = spanName;
-            if (sampledInSpan) {
-                sampledInSpan = false;
-            }
             if (BlockingDetector.countsSpans()) {
                 countersAtRaise = waitCounters();
-                classesAtRaise = CLASSES.getTotalLoadedClassCount();
             }
             SPANS.setRelease(this, spans + 1);
             level = ExecutionLevel.DISPATCH;
@@ -84,18 +90,18 @@ final class LevelState {
         if (previous == ExecutionLevel.PASSIVE && level == ExecutionLevel.DISPATCH) {
             if (BlockingDetector.countsSpans()) {
                 long now = waitCounters();
-                if (now != countersAtRaise && !sampledInSpan) { // a span the sampler reported is not counted again
-                    if (CLASSES.getTotalLoadedClassCount() != classesAtRaise) {
-                        // The JVM loaded classes meanwhile: a thread that first runs a code path loads
-                        // its classes, and two threads loading through one class loader wait for each
-                        // other. That is the JVM's page fault, not the driver's wait; it is counted
-                        // apart (drivers preload their code: IoManagerComponent.loadDriverCode).
-                        BlockingDetector.classLoadingWait();
-                    } else {
+                // Only the sampler can tell a wait inside the JVM's class loading (it sees the
+                // thread's stack in loadClass) from a driver's wait, and it claims such a span.
+                // Any other thread's class loading says nothing about this thread's wait.
+                if (now != countersAtRaise) {
+                    if (claim(spans)) {
                         BlockingDetector.report(new BlockingViolation(threadName(), span == null ? "DISPATCH span" : span,
                                 "the thread waited, slept, parked or met a contended lock "
                                         + (now - countersAtRaise) + " time(s) while at DISPATCH",
                                 null));
+                        published(spans);
+                    } else {
+                        awaitPublished(spans);
                     }
                 }
             }
@@ -103,6 +109,51 @@ final class LevelState {
             SPANS.setRelease(this, spans + 1);
             span = null;
         }
+    }
+
+    /**
+     * Claims {@code span} (an odd value of {@link #spans}) for one report; false if the sampler,
+     * an explicit check or the exit check already did. Called by the owning thread and the sampler.
+     */
+    boolean claim(long span) {
+        long seen;
+        // monotonic: a sampler that looked at an older span never takes over a newer claim
+        while ((seen = claimedSpan) < span) {
+            if (CLAIMED.compareAndSet(this, seen, span)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The claimant of {@code span} has counted its finding. */
+    void published(long span) {
+        long seen;
+        while ((seen = publishedSpan) < span && !PUBLISHED.compareAndSet(this, seen, span)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Waits until whoever claimed {@code span} (the sampler, between its claim and its count) has
+     * counted what it found, so that once a span is over its wait is visible in
+     * {@link BlockingDetector#violationCount()} or {@link BlockingDetector#classLoadingWaits()}.
+     * The sampler does a few stores between the two; this yields, never parks.
+     */
+    private void awaitPublished(long span) {
+        while (publishedSpan < span) {
+            Thread.yield();
+        }
+    }
+
+    /** True unless {@code span} was claimed already (the sampler's cheap pre-check). */
+    boolean unclaimed(long span) {
+        return claimedSpan < span;
+    }
+
+    /** The owning thread's current span (odd while at DISPATCH). */
+    long currentSpan() {
+        return spans;
     }
 
     long spansAcquire() {
@@ -114,8 +165,21 @@ final class LevelState {
         return t == null ? "thread-" + threadId : t.getName();
     }
 
+    /**
+     * Two threads in {@code getThreadInfo} at once can make the JVM count a wait for one of them
+     * (seen as a monitor wait inside {@code ThreadImpl.getThreadInfo1} on a DPC worker whose
+     * notifier was the other worker), which the exit check would report as the span's blocking.
+     * The reads are serialised with a spin lock, which never parks: only FAIL mode reads counters.
+     */
+    private static final SpinLock COUNTER_READS = new SpinLock();
+
     private long waitCounters() {
-        ThreadInfo info = THREADS.getThreadInfo(threadId);
-        return info == null ? 0 : info.getWaitedCount() + info.getBlockedCount();
+        COUNTER_READS.lock();
+        try {
+            ThreadInfo info = THREADS.getThreadInfo(threadId);
+            return info == null ? 0 : info.getWaitedCount() + info.getBlockedCount();
+        } finally {
+            COUNTER_READS.unlock();
+        }
     }
 }

@@ -2,12 +2,14 @@ package org.irpverbs.irp;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
@@ -140,6 +142,58 @@ public class DeviceControlTest {
         FileObject file = fw.io().open(lying, 0, RequestorMode.USER, alice).getValue();
         assertEquals(NtStatus.INTERNAL_ERROR, fw.io().deviceIoControl(alice, file, TestStacks.ECHO, null, 4).getValue().status());
         fw.expectBugs(1);
+        fw.assertClean();
+    }
+
+    /**
+     * Regression: a driver that completed with negative information made the output slice throw
+     * {@code IllegalArgumentException: newLimit < 0} out of the promise instead of giving a status.
+     */
+    @Test
+    public void negativeInformationIsAnInternalErrorNotAnException() throws Exception {
+        DispatchRoutine negative = (d, irp) -> {
+            irp.complete(NtStatus.SUCCESS, -1);
+            return NtStatus.SUCCESS;
+        };
+        DriverObject liar = DriverObject.builder("negative").dispatch(MajorFunction.DEVICE_CONTROL, negative)
+                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, negative).build();
+        DeviceObject lying = fw.io().createPhysicalDevice(liar, "negative", List.of("TEST\\NEG"), null);
+        FileObject file = fw.io().open(lying, 0, RequestorMode.USER, alice).getValue();
+        IoResult user = fw.io().deviceIoControl(alice, file, TestStacks.ECHO, null, 4).getValue();
+        assertEquals(NtStatus.INTERNAL_ERROR, user.status());
+        assertEquals(0, user.information());
+        IoResult kernel = fw.io().internalDeviceControl(lying, TestStacks.ECHO, null, null, ByteBuffer.allocate(4)).getValue();
+        assertEquals(NtStatus.INTERNAL_ERROR, kernel.status());
+        fw.expectBugs(2);
+        assertTrue(DriverVerifier.recentBugs().toString(), DriverVerifier.recentBugs().get(0).contains("-1"));
+        fw.assertClean();
+    }
+
+    /**
+     * Regression: the "handle open" check of device control raced close(): a request that passed
+     * it and reached the queue after CLEANUP's flush stayed queued after CLEANUP and CLOSE, and
+     * its promise never settled. The driver here closes the handle between the check and its
+     * insert, the interleaving the race produces.
+     */
+    @Test
+    public void requestQueuedAfterItsHandlesCleanupIsCancelledNotKept() throws Exception {
+        AtomicReference<FileObject> handle = new AtomicReference<>();
+        DriverObject closer = DriverObject.builder("closer").dispatch(MajorFunction.DEVICE_CONTROL, (d, irp) -> {
+            try {
+                fw.io().close(handle.get()).getValue(); // at PASSIVE: the caller's thread
+            } catch (InterruptedException | java.lang.reflect.InvocationTargetException e) {
+                throw new AssertionError(e);
+            }
+            return queueing.queue.insert(irp);
+        }).build();
+        DeviceObject closing = fw.io().createPhysicalDevice(closer, "closer", List.of("TEST\\CLOSER"), null);
+        queueing.queue = new CancelSafeQueue(closing, "held");
+        handle.set(fw.io().open(closing, 0, RequestorMode.USER, alice).getValue());
+        assertFalse(handle.get().isCleanupComplete());
+        Promise<IoResult> late = fw.io().deviceIoControl(alice, handle.get(), TestStacks.QUEUE, null, 0);
+        assertTrue(handle.get().isCleanupComplete());
+        assertEquals(0, queueing.queue.size());
+        assertEquals(NtStatus.CANCELLED, late.getValue().status());
         fw.assertClean();
     }
 
