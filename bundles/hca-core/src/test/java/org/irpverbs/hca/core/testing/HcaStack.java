@@ -49,6 +49,8 @@ public abstract class HcaStack<S extends HcaStack<S>> implements AutoCloseable {
      * @param completionThreads size of the I/O manager's completion (DPC) pool
      */
     protected HcaStack(String name, int completionThreads, BlockingDetector.Mode mode) {
+        // the code that runs at DISPATCH is loaded before any of it runs (see CodePreloader)
+        CodePreloader.preload(IoManagers.class, Verbs.class, SoftHca.class, HcaDevice.class, HcaBusDriver.class);
         BlockingDetector.setMode(mode);
         BlockingDetector.reset();
         DriverVerifier.reset();
@@ -107,6 +109,7 @@ public abstract class HcaStack<S extends HcaStack<S>> implements AutoCloseable {
     }
 
     public S addDriver(Driver driver, int ranking, String... hardwareIds) {
+        CodePreloader.preload(driver.getClass());
         drivers.add(driver);
         IoManagers.addDriver(io, driver, DriverRegistration.function(ranking, hardwareIds));
         idle();
