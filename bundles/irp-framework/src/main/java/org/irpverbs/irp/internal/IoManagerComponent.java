@@ -17,7 +17,10 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.wiring.BundleWire;
 import org.osgi.framework.wiring.BundleWiring;
+import org.osgi.framework.namespace.PackageNamespace;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -61,6 +64,9 @@ public final class IoManagerComponent {
     private final Map<String, ServiceRegistration<DeviceObject>> interfaces = new ConcurrentHashMap<>();
     private final Consumer<BlockingViolation> violationLogger = v -> LOG.error("{}", v);
     private volatile boolean active = true;
+    /** Bundle revisions whose code is loaded; weak, so that a refreshed revision's loader can go. */
+    private final java.util.Set<BundleRevision> preloadedRevisions =
+            java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
 
     @Activate
     public IoManagerComponent(BundleContext context, Config config) {
@@ -122,12 +128,15 @@ public final class IoManagerComponent {
     }
 
     /**
-     * Loads every class of a driver bundle before the driver gets devices: the analog of Windows
-     * requiring code that runs at DISPATCH to be non-paged. Otherwise the first request through a
-     * fresh bundle revision loads its classes at DISPATCH, and two completion threads loading
-     * from the same class loader wait for each other (seen in the hot-update test).
+     * Loads every class of a driver bundle, and of every bundle it imports packages from, before
+     * the driver gets devices: the analog of Windows requiring code that runs at DISPATCH to be
+     * non-paged. Otherwise the first request through a fresh bundle revision loads its classes at
+     * DISPATCH, and two completion threads loading from the same class loader wait for each other
+     * (seen in the hot-update test). The providers matter as much as the driver: an HCA driver's
+     * completion routines run mostly in hca-core's and the soft HCA's code. Revisions already
+     * preloaded are skipped; an updated bundle is a new revision and is loaded again.
      */
-    private static void loadDriverCode(Bundle bundle) {
+    private void loadDriverCode(Bundle bundle) {
         if (bundle == null) {
             return;
         }
@@ -135,9 +144,25 @@ public final class IoManagerComponent {
         if (wiring == null) {
             return;
         }
+        loadBundleCode(wiring);
+        for (BundleWire wire : wiring.getRequiredWires(PackageNamespace.PACKAGE_NAMESPACE)) {
+            BundleWiring provider = wire.getProviderWiring();
+            if (provider != null && provider.getBundle().getBundleId() != 0) { // the system bundle: JDK and framework
+                loadBundleCode(provider);
+            }
+        }
+    }
+
+    private void loadBundleCode(BundleWiring wiring) {
+        if (!preloadedRevisions.add(wiring.getRevision())) {
+            return;
+        }
         java.util.Collection<String> classes = wiring.listResources("/", "*.class",
                 BundleWiring.LISTRESOURCES_RECURSE | BundleWiring.LISTRESOURCES_LOCAL);
         ClassLoader loader = wiring.getClassLoader();
+        if (classes == null || loader == null) {
+            return;
+        }
         for (String resource : classes) {
             String name = resource.substring(0, resource.length() - ".class".length()).replace('/', '.');
             if (name.endsWith("package-info") || name.endsWith("module-info")) {
@@ -146,7 +171,7 @@ public final class IoManagerComponent {
             try {
                 Class.forName(name, true, loader);
             } catch (ClassNotFoundException | LinkageError e) {
-                LOG.debug("driver bundle {}: class {} not preloaded: {}", bundle.getSymbolicName(), name, e.toString());
+                LOG.debug("bundle {}: class {} not preloaded: {}", wiring.getBundle().getSymbolicName(), name, e.toString());
             }
         }
     }
