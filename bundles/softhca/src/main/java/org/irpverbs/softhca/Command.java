@@ -6,7 +6,7 @@ import org.irpverbs.verbs.QpAttributes;
 import org.irpverbs.verbs.QpType;
 
 /**
- * A firmware command as posted to the HCR. Simplification (design.md section 11 allows it for
+ * A firmware command as posted to the HCR. Simplification (docs/architecture.md §11 allows it for
  * the physical layer): the PRM passes parameters in a mailbox of fixed byte layout; here the
  * mailbox is the typed record, and outputs come back as typed objects. Opcodes, latency classes,
  * tokens, the outstanding bound and completion statuses are the real mechanism.

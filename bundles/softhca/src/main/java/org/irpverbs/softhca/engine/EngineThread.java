@@ -9,7 +9,7 @@ import org.irpverbs.softhca.fabric.Frame;
 import org.irpverbs.softhca.fabric.FrameQueue;
 
 /**
- * The one thread that is an HCA's "hardware" (design.md section 4: no thread per client or per
+ * The one thread that is an HCA's "hardware" (docs/architecture.md §7: no thread per client or per
  * request). It serves three lock-free multi-producer queues in turn — control work (command
  * executions, timer expiries, resets), packets from the fabric, and QPs whose doorbell rang —,
  * hands the packets it produced in that pass to the fabric as bursts, and parks when all are

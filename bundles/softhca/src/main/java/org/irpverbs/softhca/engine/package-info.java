@@ -4,7 +4,7 @@
  * data movement, RC and UD transport over a {@link org.irpverbs.softhca.fabric.Fabric}), created
  * with {@link org.irpverbs.softhca.engine.SoftHcas}.
  *
- * <p>Execution model (design.md section 4): each HCA has one engine thread, its "hardware", fed by
+ * <p>Execution model (docs/architecture.md §7): each HCA has one engine thread, its "hardware", fed by
  * lock-free queues (doorbells, packets from the fabric, command executions, timer expiries); it
  * parks when idle. A consumer busy-polling an empty CQ may run the engine's packet and doorbell
  * work in its own thread meanwhile, one pass at a time with the engine ({@code EngineThread}:

@@ -26,7 +26,7 @@ import org.irpverbs.verbs.Mtu;
  * receiver's PortXmitDiscards as its switch port would count them), packet over the receiver's MTU
  * (switch mtuDrops and the receiver's PortRcvErrors).
  *
- * <p>Simplified (design.md section 11): one switch, no virtual lanes or credit-based flow control
+ * <p>Simplified (docs/architecture.md §11): one switch, no virtual lanes or credit-based flow control
  * (a receiver that cannot keep up drops, where a real link would back-pressure), no link training.
  *
  * <p>Thread-safe. Lookups on the forwarding path are lock-free; topology changes (attach, detach,

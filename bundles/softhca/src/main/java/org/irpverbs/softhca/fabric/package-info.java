@@ -19,7 +19,7 @@
  * the SPI through which a RoCEv2-over-UDP transport (port 4791) can later carry the same packets
  * between processes, without the HCA engine changing.
  *
- * <p>Simplified, as design.md section 11 allows: one switch, no physical layer (no virtual lanes,
+ * <p>Simplified, as docs/architecture.md §11 allows: one switch, no physical layer (no virtual lanes,
  * no credit-based link flow control, no link training), the SM's routing replaced by the LID table.
  */
 @Version("2.0.0")

@@ -4,7 +4,7 @@ package org.irpverbs.softhca.wire;
  * BTH opcodes (IBA 9.2, table 38) for the transports the soft HCA implements: reliable connected
  * (opcode prefix {@code 000}) and unreliable datagram (prefix {@code 011}), with the extended
  * headers each one carries, in the order IBA fixes: BTH, DETH, RETH, AtomicETH, AETH, AtomicAckETH,
- * ImmDt, then the payload. UC, RD and XRC opcodes are not modelled (design.md section 11).
+ * ImmDt, then the payload. UC, RD and XRC opcodes are not modelled (docs/architecture.md §11).
  *
  * <p>Thread-safe: an immutable enum; {@link #of(int)} is a table lookup that allocates nothing.
  */

@@ -1,8 +1,8 @@
 package org.irpverbs.hca.core.internal;
 
 /**
- * Driver state of an address handle: the destination a UD send goes to. Simplification (design.md
- * section 11, one switch, no GRH routing): the address vector is the port, destination LID and
+ * Driver state of an address handle: the destination a UD send goes to. Simplification (docs/architecture.md
+ * §11, one switch, no GRH routing): the address vector is the port, destination LID and
  * service level; the speed path hands the LID to the hardware with each UD send.
  */
 final class AhContext {

@@ -12,7 +12,7 @@ import org.irpverbs.verbs.VerbsRequest;
  * CREATE_CQ ([context memory] SW2HW_CQ), RESIZE_CQ, DESTROY_CQ (HW2SW_CQ [release]) and
  * REQ_NOTIFY_CQ. A notification is a request that stays pending in the CQ's cancel-safe queue; the
  * speed path's arm (DataPath.armCq) makes the hardware raise a completion event at the CQ's next
- * completion, and that event completes every request waiting on the CQ (claim 2 of the design: a CQ
+ * completion, and that event completes every request waiting on the CQ (claim 2 of docs/architecture.md §1: a CQ
  * notification completes an IRP). The queue is made when the CQ number is first notified and kept
  * for later CQs with the same number, so the device's list of queues stays bounded.
  */

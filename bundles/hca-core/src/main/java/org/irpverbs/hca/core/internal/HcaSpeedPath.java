@@ -12,7 +12,7 @@ import org.irpverbs.verbs.VerbsSpeedPath;
 import org.irpverbs.verbs.WorkCompletion;
 
 /**
- * The speed path an HCA function device hands out with QUERY_INTERFACE (claim 4 of the design:
+ * The speed path an HCA function device hands out with QUERY_INTERFACE (claim 4 of docs/architecture.md §1:
  * post and poll stay direct calls). Each call checks, in a few field reads and no allocation, that
  * the QP or CQ is this HCA's and alive and the device started, resolves a UD send's address handle
  * to its LID, and goes straight to the hardware's data path, which copies the work request.

@@ -12,7 +12,7 @@ import org.irpverbs.softhca.cmdif.CommandInterface;
 import org.irpverbs.softhca.cmdif.HcrRequest;
 
 /**
- * The legacy command path, for the comparison benchmark (design.md section 4): the command
+ * The legacy command path, for the comparison benchmark (docs/architecture.md §9): the command
  * interface blocks the sending thread on its token semaphore and completion event and returns only
  * when the command completed, so the next command is sent by the same thread after the call
  * returns, at the caller's level, never from the completion routine (which runs raised to

@@ -25,7 +25,7 @@ import org.osgi.service.component.annotations.Component;
  *                                             ▼
  *                                   SampleEcho&lt;k&gt;  PDO of sample-echo-bus: copies, maybe later
  * </pre>
- * Both paths end in the same internal request to the PDO, which is claim 5 of the design
+ * Both paths end in the same internal request to the PDO, which is claim 5 of docs/architecture.md §1
  * (kernel and user-mode clients share one path). The FDO registers the device interface
  * {@value #INTERFACE}, under which the framework publishes it as a {@code DeviceObject} service.
  *
