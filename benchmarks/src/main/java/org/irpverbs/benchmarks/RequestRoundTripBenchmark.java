@@ -27,6 +27,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
+import org.osgi.util.promise.Promise;
 
 /**
  * One request through a three-layer stack and its completion back up, against the baselines the
@@ -48,6 +49,13 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code thenApply}, {@code complete}, {@code join}, all on the benchmark thread.</li>
  * <li>{@link #completableFutureThreeStagesCompletedFromAnotherThread}: the same chain completed by
  * the same kind of spinning completer thread: the fair baseline for the pended IRP.</li>
+ * <li>{@link #promiseOfSynchronousIrpThreeMaps}: {@link IoManager#submit} of the synchronous
+ * stack's request and three {@code map} on the promise it returns (already resolved: the maps run
+ * on the benchmark thread), then {@code getValue}; against {@link #completableFutureThreeStages}.</li>
+ * <li>{@link #promiseOfPendedIrpThreeMapsCompletedFromAnotherThread}: the same chain on the pended
+ * stack, completed by the spinning completer: each map runs as a DPC on the completion pool, the
+ * benchmark thread spins on {@code isDone()}; against
+ * {@link #completableFutureThreeStagesCompletedFromAnotherThread}.</li>
  * </ul>
  * Each state is only set up by the benchmarks that use it, so no completer thread spins while a
  * single-threaded variant is measured. Nothing spins unboundedly: a wait longer than 10 s fails.
@@ -209,7 +217,43 @@ public class RequestRoundTripBenchmark {
         return roundTrip(s);
     }
 
-    // ---------------------------------------------------------------- c. baselines
+    // ---------------------------------------------------------------- c. the promise view
+
+    static Promise<Long> submitThreeMaps(IoManager io, DeviceObject target, Irp irp) {
+        irp.reuse();
+        irp.nextLocation().setMajorFunction(MajorFunction.INTERNAL_DEVICE_CONTROL).setIoControlCode(IOCTL);
+        return io.submit(target, irp).map(done -> done.information() + 1).map(x -> x + 1).map(x -> x * 2);
+    }
+
+    static long valueOf(Promise<Long> p) {
+        try {
+            return p.getValue();
+        } catch (Exception e) {
+            throw new IllegalStateException("the promise failed", e);
+        }
+    }
+
+    @Benchmark
+    public long promiseOfSynchronousIrpThreeMaps(SyncIrpStack s) {
+        Promise<Long> p = submitThreeMaps(s.io, s.pdo, s.irp);
+        if (!p.isDone()) {
+            throw new IllegalStateException("a synchronously completed request left its promise chain unresolved");
+        }
+        return valueOf(p);
+    }
+
+    @Benchmark
+    public long promiseOfPendedIrpThreeMapsCompletedFromAnotherThread(PendedIrpStack s) {
+        Promise<Long> p = submitThreeMaps(s.io, s.pdo, s.irp);
+        int spins = 0;
+        long start = 0;
+        while (!p.isDone()) {
+            start = SpinningCompleter.pause(++spins, start, "the promise chain of the pended request", s.completer);
+        }
+        return valueOf(p);
+    }
+
+    // ---------------------------------------------------------------- d. baselines
 
     /** A layer of the direct-call baseline. */
     interface Layer {

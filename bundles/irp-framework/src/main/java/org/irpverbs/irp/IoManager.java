@@ -13,6 +13,13 @@ import org.osgi.util.promise.Promise;
  * framework bundle.
  *
  * <p>Thread-safe. Every method is non-blocking and may be called at DISPATCH.
+ *
+ * <p>The promises it returns never block the threads that resolve them, add callbacks to them or
+ * time them out (resolution is one compare-and-set; {@code timeout} and {@code delay} are this
+ * manager's timers). Their callbacks run at DISPATCH, as DPCs, exactly once each after resolution;
+ * one added to a promise already resolved runs at once on the adding thread, raised to DISPATCH.
+ * {@code getValue} and {@code getFailure} of an unresolved promise wait, and at DISPATCH that is
+ * reported by {@link BlockingDetector}.
  */
 @ProviderType
 public interface IoManager {

@@ -7,9 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.osgi.util.promise.Deferred;
 import org.osgi.util.promise.Promise;
-import org.osgi.util.promise.PromiseFactory;
 
 /** The I/O manager. See {@link IoManager}. */
 final class IoManagerImpl implements IoManager {
@@ -20,7 +18,7 @@ final class IoManagerImpl implements IoManager {
     private final DpcPool dpcs;
     private final DpcPool systemWorker;
     private final Timers timers;
-    private final PromiseFactory promises;
+    private final IoPromises promises;
     // Lock-free collections only: devices are created, deleted and looked up at DISPATCH, where a
     // contended monitor (CopyOnWriteArrayList, a ConcurrentHashMap bin) would block the thread.
     private final Map<String, DeviceObject> byName = new ConcurrentSkipListMap<>();
@@ -30,13 +28,21 @@ final class IoManagerImpl implements IoManager {
     private final PnpManager pnp;
 
     IoManagerImpl(String name, int completionThreads, DeviceInterfaceListener listener) {
+        this(name, completionThreads, listener, true);
+    }
+
+    /**
+     * @param startTimerThread false only for tests that expire timers by hand
+     *                         ({@link Timers#expireByHand()}) on threads they choose
+     */
+    IoManagerImpl(String name, int completionThreads, DeviceInterfaceListener listener, boolean startTimerThread) {
         this.name = name;
         this.dpcs = new DpcPool(name, completionThreads, true);
         this.systemWorker = new DpcPool(name + "-system", 1, false);
-        this.timers = new Timers(dpcs, name);
-        // callbacks run as DPCs; timeouts and delays use the lock-free timers, never a JDK
-        // scheduler whose queue lock a DISPATCH-level resolve would take when it cancels a timeout
-        this.promises = new PromiseFactory(dpcs::queue, new TimerScheduler(timers, dpcs));
+        this.timers = new Timers(dpcs, name, Timers.spinNanosFromProperty(), startTimerThread);
+        // lock-free promises: resolved at DISPATCH by completion routines and DPCs, callbacks run as
+        // DPCs, timeouts and delays are the lock-free timers (the OSGi Deferred resolves under a monitor)
+        this.promises = new IoPromises(dpcs, timers);
         this.pnp = new PnpManager(this, listener);
     }
 
@@ -44,8 +50,13 @@ final class IoManagerImpl implements IoManager {
         return pnp;
     }
 
-    PromiseFactory promises() {
+    IoPromises promises() {
         return promises;
+    }
+
+    /** The manager's timers (tests with a timer thread never started expire them by hand). */
+    Timers timers() {
+        return timers;
     }
 
     void shutdown() {
@@ -211,16 +222,16 @@ final class IoManagerImpl implements IoManager {
         } catch (RuntimeException refused) {
             return promises.failed(refused); // not sent: the promise settles now
         }
-        Deferred<Irp> deferred = promises.deferred();
-        irp.setCompletionListener(deferred::resolve);
+        LockFreePromise<Irp> completed = promises.unresolved();
+        irp.setCompletionListener(completed::resolve);
         try {
             sendToTop(top, irp);
         } catch (RuntimeException e) {
             if (!irp.isActive() && !irp.isCompleted()) {
-                deferred.fail(e);
+                completed.fail(e);
             }
         }
-        return deferred.getPromise();
+        return completed;
     }
 
     @Override

@@ -60,6 +60,11 @@ final class LevelState {
      */
     Irp routineRequest;
     boolean routineRequestCompleted;
+    /**
+     * How deeply {@link LockFreePromise} callbacks run inline on this thread are nested (a chain of
+     * promises resolving each other); past its bound they are queued as DPCs. Owner thread only.
+     */
+    int promiseCallbackDepth;
 
     @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; we build for 17
     private LevelState() {

@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.osgi.util.promise.Deferred;
 import org.osgi.util.promise.Promise;
 
 /**
@@ -102,7 +101,7 @@ final class PnpManager {
     // ---- the serial queue ----
 
     private <T> Promise<T> enqueue(Supplier<CompletionStage<T>> operation) {
-        Deferred<T> deferred = io.promises().deferred();
+        LockFreePromise<T> done = io.promises().unresolved();
         Supplier<CompletionStage<?>> step = () -> {
             CompletionStage<T> stage;
             try {
@@ -113,9 +112,9 @@ final class PnpManager {
             }
             return stage.whenComplete((value, failure) -> {
                 if (failure != null) {
-                    deferred.fail(failure);
+                    done.fail(failure);
                 } else {
-                    deferred.resolve(value);
+                    done.resolve(value);
                 }
             });
         };
@@ -131,7 +130,7 @@ final class PnpManager {
         if (start) {
             io.queueDpc(this::runNext);
         }
-        return deferred.getPromise();
+        return done;
     }
 
     private void runNext() {

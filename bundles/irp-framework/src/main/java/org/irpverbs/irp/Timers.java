@@ -34,6 +34,12 @@ final class Timers {
     static final int CANCELLED = 1;
     static final int FIRED = 2;
     static final int DEFAULT_SPIN_MICROS = 100;
+    /**
+     * Longest delay a timer is armed for (about 36 years), so that a deadline cannot overflow:
+     * the heap orders deadlines by value, and a wrapped one (a "never" of Long.MAX_VALUE) sorted
+     * first and kept every earlier timer from firing.
+     */
+    static final long MAX_DELAY_NANOS = Long.MAX_VALUE / 256;
     private static final int MAX_SPIN_MICROS = 10_000;
     private static final VarHandle TIMER_STATE;
 
@@ -142,12 +148,35 @@ final class Timers {
         if (delayNanos < 0) {
             throw new IllegalArgumentException("delay must not be negative: " + delayNanos);
         }
-        Timer t = new Timer(System.nanoTime() + delayNanos, work);
+        Timer t = new Timer(System.nanoTime() + Math.min(delayNanos, MAX_DELAY_NANOS), work);
         inbox.add(t);
         if (parked && (parkedIndefinitely || t.deadline - spinNanos - parkedUntil < 0)) {
             LockSupport.unpark(thread);
         }
         return t;
+    }
+
+    /**
+     * Test seam for timers whose thread was never started ({@code startThread == false}): takes the
+     * earliest armed timer, marks it fired and returns its routine for the caller to run where it
+     * chooses (as its DPC would, at DISPATCH). Null if no timer is armed.
+     *
+     * @throws IllegalStateException if the timer thread runs (it owns the heap then)
+     */
+    Runnable expireByHand() {
+        if (thread.isAlive()) {
+            throw new IllegalStateException("timers of a running timer thread cannot be expired by hand");
+        }
+        drainInbox();
+        Timer head;
+        while ((head = nextLiveHead()) != null) {
+            heap.poll();
+            if (TIMER_STATE.compareAndSet(head, ARMED, FIRED)) {
+                return head.work;
+            }
+            cancelledInHeap.decrementAndGet();
+        }
+        return null;
     }
 
     int pending() {

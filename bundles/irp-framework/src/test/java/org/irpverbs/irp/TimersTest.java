@@ -33,6 +33,23 @@ public class TimersTest {
         System.clearProperty("irpverbs.timer.spinMicros");
     }
 
+    /**
+     * Regression: a timer armed for Long.MAX_VALUE ns ("never", as {@code Promise.timeout(Long.MAX_VALUE)}
+     * arms) overflowed its deadline, which the heap then sorted first; the timer thread parked for it
+     * and no earlier timer fired again.
+     */
+    @Test
+    public void aTimerArmedForeverDoesNotHoldOffAnEarlierOne() throws InterruptedException {
+        AtomicInteger neverRan = new AtomicInteger();
+        Cancellable forever = fw.io().schedule(Long.MAX_VALUE, neverRan::incrementAndGet);
+        CountDownLatch fired = new CountDownLatch(1);
+        fw.io().schedule(TimeUnit.MILLISECONDS.toNanos(1), fired::countDown);
+        assertTrue("the 1 ms timer did not fire within 30 s", fired.await(30, TimeUnit.SECONDS));
+        assertTrue(forever.cancel());
+        assertEquals(0, neverRan.get());
+        fw.assertClean();
+    }
+
     @Test
     public void routineRunsAsADpcOnTheCompletionPool() throws InterruptedException {
         AtomicReference<ExecutionLevel> level = new AtomicReference<>();
