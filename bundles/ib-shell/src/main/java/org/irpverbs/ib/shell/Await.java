@@ -13,9 +13,9 @@ import org.osgi.util.promise.Promise;
  * interrupt of the waiting thread (Ctrl-C) ends the wait with {@link Interrupted}, except in
  * {@link #releasing}, which a command uses to release what it made whatever happens.
  *
- * <p>The wait is a latch counted down by the promise's callback, not {@code Promise.timeout}: that
- * timer is cancelled on the thread that resolves the promise, a DPC at DISPATCH, and cancelling
- * takes the scheduler's queue lock, which may make the DPC wait.
+ * <p>The wait is a latch counted down by the promise's callback, not {@code Promise.timeout}: a
+ * verb's promise is not always the I/O manager's (a verb refused before it is sent has a plain
+ * resolved one), and a latch bounds the wait for any implementation, leaving no timer armed.
  */
 final class Await {
     static final long SECONDS = 30;

@@ -171,9 +171,10 @@ public abstract class HcaStack<S extends HcaStack<S>> implements AutoCloseable {
     }
 
     /**
-     * Waits on the calling (PASSIVE) thread until {@code promise} is resolved. Not
-     * {@code Promise.timeout}: its timer is cancelled by the thread that resolves the promise, a
-     * DPC here, and cancelling must not make that DPC wait.
+     * Waits on the calling (PASSIVE) thread until {@code promise} is resolved. A latch the
+     * promise's callback counts down, not {@code Promise.timeout}: a verb's promise is not always
+     * the I/O manager's (a refused verb's is a plain resolved one), and a latch bounds the wait
+     * for any implementation without leaving a timer armed behind it.
      *
      * @throws IllegalStateException if it takes longer than {@code timeoutSeconds} or the thread is interrupted
      */
