@@ -62,6 +62,8 @@ final class TestHca implements CommandCompletionHandler, HardwareEventHandler {
     private final ConcurrentHashMap<Integer, CompletableFuture<Result>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger tokens = new AtomicInteger();
     final ConcurrentLinkedQueue<AsyncEvent> asyncEvents = new ConcurrentLinkedQueue<>();
+    /** Every command result, in the order the firmware reported them. */
+    final ConcurrentLinkedQueue<Result> completionOrder = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Integer> completionEvents = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> unexpected = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<ExecutionLevel> handlerLevels = new ConcurrentLinkedQueue<>();
@@ -123,7 +125,9 @@ final class TestHca implements CommandCompletionHandler, HardwareEventHandler {
         if (f == null) {
             unexpected.add("completion for unknown token " + token);
         } else {
-            f.complete(new Result(status, output));
+            Result result = new Result(status, output);
+            completionOrder.add(result);
+            f.complete(result);
         }
     }
 
