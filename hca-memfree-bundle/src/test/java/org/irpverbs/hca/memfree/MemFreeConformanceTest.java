@@ -10,7 +10,7 @@ import org.irpverbs.softhca.HcaModel;
  * wins them (better ranking), so every verb runs with ICM mapped chunk by chunk.
  */
 public class MemFreeConformanceTest extends VerbsConformance {
-    private final MemFreeDriver driver = new MemFreeDriver();
+    private final MemFreeDriver driver = new MemFreeDriver(DRIVER_OPTIONS);
 
     @Override
     protected HcaModel model() {
@@ -24,7 +24,7 @@ public class MemFreeConformanceTest extends VerbsConformance {
 
     @Override
     protected void addDrivers(HcaTestRig rig) {
-        rig.addDriver(new TavorDriver(), TavorDriver.RANKING, HcaModel.TAVOR_COMPATIBLE_ID);
+        rig.addDriver(new TavorDriver(DRIVER_OPTIONS), TavorDriver.RANKING, HcaModel.TAVOR_COMPATIBLE_ID);
         rig.addDriver(driver, MemFreeDriver.RANKING, HcaModel.MEMFREE_CAPABLE_ID);
     }
 

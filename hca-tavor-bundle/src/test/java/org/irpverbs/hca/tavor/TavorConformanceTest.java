@@ -6,7 +6,7 @@ import org.irpverbs.softhca.HcaModel;
 
 /** The shared verbs conformance suite on two MT23108s run by the Tavor driver. */
 public class TavorConformanceTest extends VerbsConformance {
-    private final TavorDriver driver = new TavorDriver();
+    private final TavorDriver driver = new TavorDriver(DRIVER_OPTIONS);
 
     @Override
     protected HcaModel model() {

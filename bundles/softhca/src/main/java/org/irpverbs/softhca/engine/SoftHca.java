@@ -3,6 +3,7 @@ package org.irpverbs.softhca.engine;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -102,6 +103,10 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
     /** High 32 bits: command epoch (bumped by reset and catastrophic error); low 32: commands outstanding. */
     private final AtomicLong outstanding = new AtomicLong();
     private volatile CommandCompletionHandler commandHandler;
+    /** True while the firmware is stalled ({@link #stallFirmware}). */
+    private volatile boolean firmwareStalled;
+    /** Commands whose latency elapsed during a stall; {@link #resumeFirmware} finishes them. */
+    private final ConcurrentLinkedQueue<PostedCommand> stalledCommands = new ConcurrentLinkedQueue<>();
     private volatile HardwareEventHandler eventHandler;
     private final AtomicLongArray commandCounts = new AtomicLongArray(Opcode.values().length);
     final LongAdder doorbells = new LongAdder();
@@ -251,6 +256,30 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
                     + (HcaPort.PKEY_TABLE_SIZE - 1) + " and the P_Key 16 bits");
         }
         p.pkeys.set(index, pkey);
+    }
+
+    /**
+     * Stalls the firmware, as firmware busy with a long command does: commands are still accepted
+     * (up to the bound) and take effect, but none reports completion until {@link #resumeFirmware}.
+     * A fault injection for tests that need commands held in flight whatever the machine's load
+     * (e.g. a catastrophic error with the firmware executing commands); a reset or catastrophic
+     * error during the stall still makes the held commands never complete. Idempotent.
+     */
+    public void stallFirmware() {
+        firmwareStalled = true;
+    }
+
+    /**
+     * Ends a {@link #stallFirmware stall}: every command whose latency elapsed during it reports now
+     * (posted to the event queue, delivered at DISPATCH as always), the others when their latency
+     * ends. Non-blocking; idempotent.
+     */
+    public void resumeFirmware() {
+        firmwareStalled = false;
+        PostedCommand held;
+        while ((held = stalledCommands.poll()) != null) {
+            held.busyTimeOver();
+        }
     }
 
     /** The fabric port behind a port number while the port is up (INIT_IB), else null. */
@@ -409,6 +438,18 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
 
         /** The timer routine, at DISPATCH on the I/O manager's timer thread. */
         void latencyElapsed() {
+            if (firmwareStalled) {
+                stalledCommands.add(this);
+                // a resume that drained the queue before this add has not seen it: take it back
+                if (firmwareStalled || !stalledCommands.remove(this)) {
+                    return; // resumeFirmware finishes it
+                }
+            }
+            busyTimeOver();
+        }
+
+        /** The firmware has worked on it for its latency (and any stall): it may report. */
+        void busyTimeOver() {
             if (toGo.decrementAndGet() == 0) {
                 complete();
             }

@@ -43,7 +43,7 @@
  * lock.</li>
  * </ul>
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.irpverbs.softhca.engine;
 

@@ -114,7 +114,8 @@ public class BusyPollTest extends EngineTestBase {
     public void aDpcThatBusyPollsRunsThePassesWithoutBlocking() throws Exception {
         connect(EngineTuning.DEFAULT_BUSY_POLL_MICROS);
         // one round on this thread first, so that the DPC's span loads no class: the detector
-        // excuses a span in which the JVM loaded classes, and would excuse a real wait with it
+        // excuses a wait made while the waiting thread itself was loading a class (class loading
+        // may take locks), so a real wait inside the DPC's own first use of a class would be excused
         sendToB();
         assertSame(WcStatus.SUCCESS, busyPollA(new WorkCompletion[4]).status);
         assertSame(WcStatus.SUCCESS, one(b.poll(CQ, 1)).status);
@@ -129,17 +130,17 @@ public class BusyPollTest extends EngineTestBase {
             sendToB();
             polled.complete(busyPollA(out));
         });
-        assertSame(ExecutionLevel.DISPATCH, level.get(10, TimeUnit.SECONDS));
-        WorkCompletion got = polled.get(20, TimeUnit.SECONDS);
+        assertSame(ExecutionLevel.DISPATCH, level.get(30, TimeUnit.SECONDS));
+        WorkCompletion got = polled.get(30, TimeUnit.SECONDS);
         assertTrue("the DPC polled the SEND's completion", got != null);
         assertSame(WcStatus.SUCCESS, got.status);
         assertTrue("the DPC's polls ran engine passes", a.hw.transportStatistics().busyPollPasses() > 0);
         assertEquals("no span was excused for class loading", excusedBefore, BlockingDetector.classLoadingWaits());
     }
 
-    /** Spins on a's CQ (at most 10 s); the first completion, or null. */
+    /** Spins on a's CQ (at most 30 s, a liveness bound); the first completion, or null. */
     private WorkCompletion busyPollA(WorkCompletion[] out) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             if (a.hw.dataPath().pollCq(CQ, out, 4) > 0) {
                 return new WorkCompletion().copyFrom(out[0]);

@@ -272,7 +272,7 @@ public class RcTransportTest extends EngineTestBase {
         CountDownLatch release = hold(b);
         post(a, QA, writeToB(1, 0, 0, len));
         assertTrue("the whole window waits in b's inbox", TestHca.await(
-                () -> b.hw.fabricPort(1).counters().portRcvPkts() == window, 5_000));
+                () -> b.hw.fabricPort(1).counters().portRcvPkts() == window, 30_000));
         release.countDown();
         assertSame(WcStatus.SUCCESS, one(a.poll(CQ, 1)).status);
         assertBytes(aBuf.memory(), 0, bBuf.memory(), 0, len);
@@ -600,7 +600,7 @@ public class RcTransportTest extends EngineTestBase {
         b.hw.fabricPort(1).setLinkUp(false);
         SendWorkRequest w = writeToB(1, 0, 0, len);
         post(a, QA, w);
-        long deadline = System.currentTimeMillis() + 1000;
+        long deadline = System.currentTimeMillis() + 30_000; // a liveness bound
         while (fabric.switchCounters().linkDownDrops() == 0 && System.currentTimeMillis() < deadline) {
             Thread.onSpinWait();
         }
@@ -773,7 +773,7 @@ public class RcTransportTest extends EngineTestBase {
         s.flags = SendFlags.SOLICITED;
         post(a, QA, s);
         b.poll(CQ, 1);
-        long deadline = System.currentTimeMillis() + 1000;
+        long deadline = System.currentTimeMillis() + 30_000; // a liveness bound
         while (b.completionEvents.isEmpty() && System.currentTimeMillis() < deadline) {
             TestHca.sleep(1);
         }
@@ -781,7 +781,7 @@ public class RcTransportTest extends EngineTestBase {
         assertTrue(a.hw.dataPath().armCq(CQ, false));
         post(a, QA, wr(3, WrOpcode.RDMA_WRITE, aBuf, 0, 0));
         a.poll(CQ, 3);
-        deadline = System.currentTimeMillis() + 1000;
+        deadline = System.currentTimeMillis() + 30_000; // a liveness bound
         while (a.completionEvents.isEmpty() && System.currentTimeMillis() < deadline) {
             TestHca.sleep(1);
         }

@@ -62,6 +62,8 @@ final class TestHca implements CommandCompletionHandler, HardwareEventHandler {
     private final ConcurrentHashMap<Integer, CompletableFuture<Result>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger tokens = new AtomicInteger();
     final ConcurrentLinkedQueue<AsyncEvent> asyncEvents = new ConcurrentLinkedQueue<>();
+    /** Every command result, in the order the firmware reported them. */
+    final ConcurrentLinkedQueue<Result> completionOrder = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Integer> completionEvents = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> unexpected = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<ExecutionLevel> handlerLevels = new ConcurrentLinkedQueue<>();
@@ -123,7 +125,9 @@ final class TestHca implements CommandCompletionHandler, HardwareEventHandler {
         if (f == null) {
             unexpected.add("completion for unknown token " + token);
         } else {
-            f.complete(new Result(status, output));
+            Result result = new Result(status, output);
+            completionOrder.add(result);
+            f.complete(result);
         }
     }
 
@@ -295,9 +299,29 @@ final class TestHca implements CommandCompletionHandler, HardwareEventHandler {
 
     // ---- completions ----
 
-    /** Polls {@code cqn} until {@code n} completions arrived (at most 10 s). */
+    /** Polls {@code cqn} until {@code n} completions arrived (at most 30 s, a liveness bound). */
     List<WorkCompletion> poll(int cqn, int n) {
-        return poll(cqn, n, 10_000);
+        return poll(cqn, n, 30_000);
+    }
+
+    /**
+     * Returns once this HCA's engine has run {@code passes} whole passes after the call: each is
+     * marked by a control item, and a pass runs its control items before its packet and doorbell
+     * work, so the item of pass k+1 runs after the data work of pass k. What the engine would do
+     * by itself with the work it has now (send more of a window, answer a packet) is done by then,
+     * however slowly the machine runs it (no sleep standing in for "long enough").
+     */
+    void awaitEnginePasses(int passes) {
+        for (int i = 0; i < passes; i++) {
+            java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+            hw.engine.submit(ran::countDown);
+            try {
+                assertTrue("engine pass of " + hw + " within 30 s", ran.await(30, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
     }
 
     List<WorkCompletion> poll(int cqn, int n, long timeoutMillis) {

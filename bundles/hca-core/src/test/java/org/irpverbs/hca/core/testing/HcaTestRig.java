@@ -5,6 +5,9 @@ import static org.junit.Assert.fail;
 
 import java.lang.reflect.InvocationTargetException;
 import java.util.Hashtable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.DeviceObject;
@@ -27,8 +30,11 @@ public final class HcaTestRig extends HcaStack<HcaTestRig> {
     public static final long LATENCY_A_MICROS = 2;
     public static final long LATENCY_B_MICROS = 10;
     public static final long LATENCY_C_MICROS = 50;
-    /** How long a verb or a PnP operation may take in a test before it counts as hung. */
-    public static final long TIMEOUT_SECONDS = 20;
+    /**
+     * How long a verb or a PnP operation may take in a test before it counts as hung: a liveness
+     * bound, generous for a loaded 2-vCPU machine (a passing test never waits for it).
+     */
+    public static final long TIMEOUT_SECONDS = 30;
 
     public HcaTestRig() {
         super("hca-test", 2, BlockingDetector.Mode.FAIL);
@@ -79,6 +85,21 @@ public final class HcaTestRig extends HcaStack<HcaTestRig> {
         } catch (IllegalStateException e) {
             throw new AssertionError(e.getMessage(), e.getCause());
         }
+    }
+
+    /**
+     * Waits until {@code condition} holds (another thread makes it true), at most
+     * {@link #TIMEOUT_SECONDS}; true if it did.
+     */
+    public static boolean awaitTrue(BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        return true;
     }
 
     /** The failure a promise must end with; fails the test if it succeeds or hangs. */
