@@ -90,6 +90,8 @@ final class EngineThread {
      * poll.
      */
     private final AtomicLong busyPollPasses = new AtomicLong();
+    /** Windows a consumer ended early (it moved on, or waits for an event): read by tests. */
+    private final AtomicLong busyPollHandBacks = new AtomicLong();
     /** Frames the passes have taken from the inbox so far; read and written by the pass holder only. */
     private long framesTaken;
     private volatile boolean sleeping;
@@ -223,6 +225,7 @@ final class EngineThread {
             return;
         }
         busyPollUntil = System.nanoTime() - 1;
+        busyPollHandBacks.incrementAndGet();
         if (sleeping) {
             LockSupport.unpark(thread); // work the window left for the poller is this thread's now
         }
@@ -231,6 +234,11 @@ final class EngineThread {
     /** Engine passes busy-polling consumers have run so far. */
     long busyPollPasses() {
         return busyPollPasses.getOpaque();
+    }
+
+    /** Busy-poll windows ended by their consumer rather than by running out. */
+    long busyPollHandBacks() {
+        return busyPollHandBacks.get();
     }
 
     private boolean busyPolling() {
