@@ -168,7 +168,7 @@ public class BusyPollTest extends EngineTestBase {
     public void workAPollerLeavesBehindWaitsForItsWindowAndNoLonger() {
         connect(300_000);
         long posted = pollOnceThenSend();
-        assertTrue("the SEND left a", TestHca.await(() -> b.hw.fabricPort(1).counters().portRcvPkts() > 0, 5_000));
+        assertTrue("the SEND left a", TestHca.await(() -> b.hw.fabricPort(1).counters().portRcvPkts() > 0, 30_000));
         long waitedMillis = millisSince(posted);
         assertTrue("the engine thread left the doorbell to the poller while its window lasted; waited "
                 + waitedMillis + " ms", waitedMillis >= 100);
