@@ -5,6 +5,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -42,6 +43,7 @@ import org.irpverbs.verbs.SendWorkRequest;
 import org.irpverbs.verbs.Verbs;
 import org.irpverbs.verbs.VerbsIoctl;
 import org.irpverbs.verbs.VerbsRequest;
+import org.irpverbs.verbs.VerbsInterface;
 import org.irpverbs.verbs.VerbsSpeedPath;
 import org.irpverbs.verbs.WcOpcode;
 import org.irpverbs.verbs.WorkCompletion;
@@ -123,7 +125,14 @@ public abstract class VerbsConformance {
         assertEquals(PortState.ACTIVE, port2.state());
         assertEquals(12, port2.lid());
         assertEquals(rig.hardware("hcaA").config().portGuid(2), port2.portGuid());
-        assertNotNull(rig.speedPath("hcaA"));
+        VerbsSpeedPath speedPath = rig.speedPath("hcaA");
+        assertNotNull(speedPath);
+        VerbsInterface versioned = await(rig.io.queryInterface(hca.device(), VerbsInterface.class),
+                "QUERY_INTERFACE(VerbsInterface)");
+        assertEquals(VerbsInterface.CURRENT, versioned.version());
+        assertEquals("hcaA", versioned.name());
+        assertSame(hca.device(), versioned.device());
+        assertSame(speedPath, versioned.speedPath());
         var stats = hca.statistics();
         assertEquals(1L, (long) stats.commands().completedByOpcode().get(Opcode.QUERY_FW));
         assertEquals(2L, (long) stats.commands().completedByOpcode().get(Opcode.INIT_IB));
