@@ -249,6 +249,12 @@ public abstract class VerbsConformance {
         AsyncEvent down = await(waiting, "GET_ASYNC_EVENT");
         assertEquals(AsyncEventType.PORT_DOWN, down.type());
         assertEquals(2, down.port());
+        // the event and QUERY_PORT agree: a port whose link is down is Down (IBA 14.2.5.6)
+        assertEquals(PortState.DOWN, await(verbs.queryPort(2), "QUERY_PORT 2 after PORT_DOWN").state());
+        assertEquals(PortState.ACTIVE, await(verbs.queryPort(1), "QUERY_PORT 1").state());
+        rig.hardware("hcaA").fabricPort(2).setLinkUp(true);
+        assertEquals(AsyncEventType.PORT_ACTIVE, await(verbs.nextAsyncEvent(), "GET_ASYNC_EVENT").type());
+        assertEquals(PortState.ACTIVE, await(verbs.queryPort(2), "QUERY_PORT 2 after PORT_ACTIVE").state());
         rig.assertClean();
     }
 
