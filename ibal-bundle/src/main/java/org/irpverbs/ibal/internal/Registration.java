@@ -12,6 +12,7 @@ import org.irpverbs.ibal.IbalRequest;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.SpinLock;
 import org.osgi.util.promise.Promise;
+import org.osgi.util.promise.Promises;
 
 /**
  * A registered non-driver client: its per-CA contexts (set only by a successful add()), its event
@@ -97,7 +98,9 @@ final class Registration implements IbalRegistration {
         if (existing != null) {
             return existing;
         }
-        Promise<Void> sent = core.send(IbalIoctl.UNREGISTER, new IbalRequest.Unregister(this)).map(done -> null);
+        // a client IBAL already removed (IBAL itself stopped) is past the fence
+        Promise<Void> sent = unregistered ? Promises.resolved(null)
+                : core.send(IbalIoctl.UNREGISTER, new IbalRequest.Unregister(this)).map(done -> null);
         if (!fence.compareAndSet(null, sent)) {
             return fence.get();
         }
