@@ -1,6 +1,7 @@
 package org.irpverbs.ibal;
 
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -31,6 +32,13 @@ public interface Ibal {
     /** The registered non-driver clients, in registration order. */
     List<IbalRegistration> clients();
 
-    /** The object trees of every client (child-device clients and registered ones). */
+    /** The object trees of every client of a child device (the driver stack on it). */
     List<IbalObjects> objects();
+
+    /**
+     * Completes when the operations IBAL had queued when this was called (HCAs arriving and
+     * leaving, registrations, CA events) are done; for shells and tests that want to see a settled
+     * state. Never fails.
+     */
+    CompletionStage<Void> idle();
 }

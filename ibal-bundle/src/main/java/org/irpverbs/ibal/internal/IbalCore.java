@@ -20,6 +20,7 @@ import org.irpverbs.irp.IoStackLocation;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.NtStatus;
+import org.irpverbs.irp.SpinLock;
 import org.irpverbs.verbs.AsyncEvent;
 import org.irpverbs.verbs.AsyncEventType;
 import org.irpverbs.verbs.PortAttributes;
@@ -77,6 +78,10 @@ public final class IbalCore implements Ibal {
     private volatile List<Registration> clientSnapshot = List.of();
     private volatile DeviceObject device;
     private volatile boolean shutDown;
+    private final SpinLock earlyLock = new SpinLock();
+    /** HCA changes before IBAL's device started; guarded by earlyLock. */
+    private final List<HcaChange> early = new ArrayList<>();
+    private boolean started;
 
     IbalCore(IoManager io, DriverObject driver, Lifecycle lifecycle) {
         this.io = io;
@@ -89,12 +94,40 @@ public final class IbalCore implements Ibal {
 
     /** An HCA function device offers the verbs interface (a DS bind, or a test's listener). */
     public void hcaArrived(DeviceObject hca) {
-        serial.enqueue(() -> bind(hca));
+        if (!holdUntilStarted(hca, true)) {
+            serial.enqueue(() -> bind(hca));
+        }
     }
 
     /** The HCA's interface is going away (its stack is being removed). */
     public void hcaLeft(DeviceObject hca) {
-        serial.enqueue(() -> leave(hca));
+        if (!holdUntilStarted(hca, false)) {
+            serial.enqueue(() -> leave(hca));
+        }
+    }
+
+    /**
+     * Before IBAL's device started, HCA arrivals and departures are kept in order and replayed at
+     * START: IBAL's code runs at DISPATCH only once the I/O manager has loaded its bundle's classes
+     * at PASSIVE, which it does before it gives the driver its device (docs/architecture.md
+     * section 6). DS binds the HCA interfaces as soon as the component activates, earlier than that.
+     *
+     * @return true if the change was kept for later
+     */
+    private boolean holdUntilStarted(DeviceObject hca, boolean arrived) {
+        earlyLock.lock();
+        try {
+            if (started) {
+                return false;
+            }
+            early.add(new HcaChange(hca, arrived));
+            return true;
+        } finally {
+            earlyLock.unlock();
+        }
+    }
+
+    private record HcaChange(DeviceObject hca, boolean arrived) {
     }
 
     private CompletionStage<Void> bind(DeviceObject hca) {
@@ -468,6 +501,22 @@ public final class IbalCore implements Ibal {
     /** START of IBAL's device: it reports the children from now on. */
     void deviceStarted(DeviceObject ibalDevice) {
         this.device = ibalDevice;
+        List<HcaChange> held;
+        earlyLock.lock();
+        try {
+            started = true;
+            held = new ArrayList<>(early);
+            early.clear();
+        } finally {
+            earlyLock.unlock();
+        }
+        for (HcaChange change : held) {
+            if (change.arrived()) {
+                serial.enqueue(() -> bind(change.hca()));
+            } else {
+                serial.enqueue(() -> leave(change.hca()));
+            }
+        }
         lifecycle.started(this);
     }
 
@@ -500,7 +549,7 @@ public final class IbalCore implements Ibal {
         });
     }
 
-    /** Completes when every IBAL operation queued so far has run (tests and shells use it). */
+    @Override
     public CompletionStage<Void> idle() {
         return serial.enqueue(SerialQueue::done);
     }

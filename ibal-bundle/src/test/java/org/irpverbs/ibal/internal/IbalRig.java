@@ -122,8 +122,10 @@ final class IbalRig implements AutoCloseable {
     /** Starts IBAL (its bus driver, root-enumerated) and binds it to the HCA interfaces. */
     IbalRig startIbal() {
         ibal = new IbalBusDriver(hcas.io, IbalCore.Lifecycle.NONE);
-        IoManagers.addDriver(hcas.io, ibal, DriverRegistration.rootDriver());
+        // as DS does: the HCA interfaces are bound when the component activates, before the I/O
+        // manager has given the driver its device; IBAL holds them until its device starts
         interfaces.bind(ibal.core());
+        IoManagers.addDriver(hcas.io, ibal, DriverRegistration.rootDriver());
         settle();
         return this;
     }

@@ -116,10 +116,29 @@ public final class IbalCommands {
 
     private String run(CommandLine.Spec spec, Report report) {
         try {
-            Hcas.settle(io);
+            settle();
             return report.make();
         } catch (Interrupted | IllegalStateException | IllegalArgumentException e) {
             throw spec.failure(e.getMessage());
+        }
+    }
+
+    /**
+     * Waits (on the shell's PASSIVE thread) until PnP, the interface registrations on the system
+     * worker (which bind IBAL to HCAs) and IBAL's own queue have done what was queued, a few
+     * rounds, since each may queue work for the others: a command run right after start-up sees
+     * IBAL bound to every HCA.
+     */
+    private void settle() {
+        for (int round = 0; round < 3; round++) {
+            Hcas.settle(io);
+            java.util.concurrent.CountDownLatch worker = new java.util.concurrent.CountDownLatch(1);
+            io.queueWorkItem(worker::countDown);
+            Await.latch(worker, "the system worker");
+            Ibal current = ibal;
+            if (current != null) {
+                Await.stage(current.idle(), "IBAL");
+            }
         }
     }
 
