@@ -90,63 +90,26 @@ final class PnpManager {
     private final List<DevNode> roots = new ArrayList<>();
     private volatile Map<DeviceObject, List<DeviceObject>> relationsSnapshot = Map.of();
 
-    private final SpinLock queueLock = new SpinLock();
-    private final ArrayDeque<Supplier<CompletionStage<?>>> queue = new ArrayDeque<>();
-    private boolean busy;
+    private final SerialQueue serial;
 
     PnpManager(IoManagerImpl io, DeviceInterfaceListener listener) {
         this.io = io;
         this.listener = listener;
+        this.serial = new SerialQueue(io, "PnP");
     }
 
     // ---- the serial queue ----
 
     private <T> Promise<T> enqueue(Supplier<CompletionStage<T>> operation) {
         Deferred<T> deferred = io.promises().deferred();
-        Supplier<CompletionStage<?>> step = () -> {
-            CompletionStage<T> stage;
-            try {
-                stage = operation.get();
-            } catch (RuntimeException e) {
-                DriverVerifier.report("PnP operation threw " + e);
-                stage = CompletableFuture.failedFuture(e);
+        serial.enqueue(operation).whenComplete((value, failure) -> {
+            if (failure != null) {
+                deferred.fail(failure);
+            } else {
+                deferred.resolve(value);
             }
-            return stage.whenComplete((value, failure) -> {
-                if (failure != null) {
-                    deferred.fail(failure);
-                } else {
-                    deferred.resolve(value);
-                }
-            });
-        };
-        boolean start;
-        queueLock.lock();
-        try {
-            queue.add(step);
-            start = !busy;
-            busy = true;
-        } finally {
-            queueLock.unlock();
-        }
-        if (start) {
-            io.queueDpc(this::runNext);
-        }
+        });
         return deferred.getPromise();
-    }
-
-    private void runNext() {
-        Supplier<CompletionStage<?>> step;
-        queueLock.lock();
-        try {
-            step = queue.poll();
-            if (step == null) {
-                busy = false;
-                return;
-            }
-        } finally {
-            queueLock.unlock();
-        }
-        step.get().whenComplete((v, f) -> io.queueDpc(this::runNext));
     }
 
     Promise<Void> idle() {

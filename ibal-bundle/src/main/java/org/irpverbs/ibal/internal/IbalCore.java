@@ -20,6 +20,7 @@ import org.irpverbs.irp.IoStackLocation;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.NtStatus;
+import org.irpverbs.irp.SerialQueue;
 import org.irpverbs.irp.SpinLock;
 import org.irpverbs.verbs.AsyncEvent;
 import org.irpverbs.verbs.AsyncEventType;
@@ -87,7 +88,7 @@ public final class IbalCore implements Ibal {
         this.io = io;
         this.driver = driver;
         this.lifecycle = lifecycle;
-        this.serial = new SerialQueue(io);
+        this.serial = new SerialQueue(io, "IBAL");
     }
 
     // ---- binding to HCAs ----

@@ -7,6 +7,7 @@ import org.irpverbs.ibal.IbalIds;
 import org.irpverbs.ibal.IbalObjects;
 import org.irpverbs.irp.CancelSafeQueue;
 import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.PendingEventQueue;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoStackLocation;
 import org.irpverbs.irp.Irp;
@@ -56,7 +57,7 @@ final class PortChild implements IbalChild {
     private final int lid;
     private volatile DeviceObject device;
     private volatile CancelSafeQueue forwarded;
-    private volatile EventQueue<AsyncEvent> events;
+    private volatile PendingEventQueue<AsyncEvent> events;
     private volatile Client client;
 
     PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid) {
@@ -71,7 +72,7 @@ final class PortChild implements IbalChild {
     void bind(DeviceObject pdo) {
         this.device = pdo;
         this.forwarded = new CancelSafeQueue(pdo, pdo.name() + " forwarded verbs");
-        this.events = new EventQueue<>(pdo, pdo.name() + " async events",
+        this.events = new PendingEventQueue<>(pdo, pdo.name() + " async events",
                 (irp, event) -> ((VerbsRequest.GetAsyncEvent) irp.currentLocation().argument()).setResult(event));
     }
 
@@ -134,7 +135,7 @@ final class PortChild implements IbalChild {
 
     /** A CA event for the driver on this child (its pending GET_ASYNC_EVENT completes). */
     void raise(AsyncEvent event) {
-        EventQueue<AsyncEvent> e = events;
+        PendingEventQueue<AsyncEvent> e = events;
         if (e != null && client != null) {
             e.raise(event);
         }
@@ -159,7 +160,7 @@ final class PortChild implements IbalChild {
     CompletionStage<Integer> remove() {
         Client c = client;
         client = null;
-        EventQueue<AsyncEvent> e = events;
+        PendingEventQueue<AsyncEvent> e = events;
         if (e != null) {
             e.close(NtStatus.DELETE_PENDING);
         }

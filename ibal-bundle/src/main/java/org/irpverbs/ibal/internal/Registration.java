@@ -10,6 +10,7 @@ import org.irpverbs.ibal.IbalIoctl;
 import org.irpverbs.ibal.IbalRegistration;
 import org.irpverbs.ibal.IbalRequest;
 import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.PendingEventQueue;
 import org.irpverbs.irp.SpinLock;
 import org.osgi.util.promise.Promise;
 import org.osgi.util.promise.Promises;
@@ -28,7 +29,7 @@ final class Registration implements IbalRegistration {
 
     final IbalCore core;
     private final IbalClient client;
-    final EventQueue<IbalEvent> events;
+    final PendingEventQueue<IbalEvent> events;
     private final SpinLock lock = new SpinLock();
     private final Map<IbalCa, Object> contexts = new IdentityHashMap<>();
     private final AtomicReference<Promise<Void>> fence = new AtomicReference<>();
@@ -38,7 +39,7 @@ final class Registration implements IbalRegistration {
     Registration(IbalCore core, IbalClient client, DeviceObject ibalDevice) {
         this.core = core;
         this.client = client;
-        this.events = new EventQueue<>(ibalDevice, "events of " + client.name(),
+        this.events = new PendingEventQueue<>(ibalDevice, "events of " + client.name(),
                 (irp, event) -> ((IbalRequest.NextEvent) irp.currentLocation().argument()).setEvent(event));
     }
 

@@ -1,28 +1,28 @@
-package org.irpverbs.ibal.internal;
+package org.irpverbs.irp;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
-import org.irpverbs.irp.CancelSafeQueue;
-import org.irpverbs.irp.DeviceObject;
-import org.irpverbs.irp.Irp;
-import org.irpverbs.irp.NtStatus;
-import org.irpverbs.irp.SpinLock;
+import java.util.function.Consumer;
 
 /**
- * One client's events, delivered the IRP way (claim 2 of docs/architecture.md section 1): a
- * request waits in a cancel-safe queue of the device it was sent to until an event completes it;
+ * Events delivered the IRP way (claim 2 of docs/architecture.md section 1), as an HCA's
+ * GET_ASYNC_EVENT or an access layer's per-client event requests: a request waits in a
+ * cancel-safe queue of the device it was sent to until an event completes it;
  * events that come while none waits are kept in a bounded ring ({@value #CAPACITY}; the oldest is
  * dropped and counted when it is full) and handed to the next request. The same pairing as the HCA's
- * own GET_ASYNC_EVENT queue: a request is queued before it looks at the ring again, an event is put
- * in the ring before it looks for a request, and completion never happens under the lock.
+ * a request is queued before it looks at the ring again, an event is put in the ring before it looks
+ * for a request, and both sides then pair what they find, so no wake-up is lost without a lock
+ * around both sides; completion never happens under the lock, so a client may send its next
+ * request from the completion of the previous one.
  *
  * <p>Thread-safe; never blocks.
  *
  * @param <E> the event type
  */
-final class EventQueue<E> {
-    static final int CAPACITY = 64;
+public final class PendingEventQueue<E> {
+    /** Events kept while no request waits. */
+    public static final int CAPACITY = 64;
 
     private final CancelSafeQueue waiting;
     private final BiConsumer<Irp, E> deliver;
@@ -35,13 +35,13 @@ final class EventQueue<E> {
      * @param device  owns the queue (the framework fails what waits when the device is removed)
      * @param deliver puts an event into a request's argument before it completes with success
      */
-    EventQueue(DeviceObject device, String name, BiConsumer<Irp, E> deliver) {
+    public PendingEventQueue(DeviceObject device, String name, BiConsumer<Irp, E> deliver) {
         this.waiting = new CancelSafeQueue(device, name);
         this.deliver = deliver;
     }
 
-    /** Dispatch of a request for the next event: completes at once with a kept event, or waits. */
-    int request(Irp irp) {
+    /** Dispatch of a request for the next event: completes at once with a kept event, or waits; returns its status. */
+    public int request(Irp irp) {
         int closed = closedStatus;
         if (closed != NtStatus.SUCCESS) {
             irp.complete(closed);
@@ -61,8 +61,8 @@ final class EventQueue<E> {
         return NtStatus.PENDING;
     }
 
-    /** An event for this client (at DISPATCH). */
-    void raise(E event) {
+    /** An event (at DISPATCH or PASSIVE). */
+    public void raise(E event) {
         if (closedStatus != NtStatus.SUCCESS) {
             return;
         }
@@ -80,7 +80,7 @@ final class EventQueue<E> {
     }
 
     /** No more events: what waits completes with {@code status}, and so does every later request. */
-    void close(int status) {
+    public void close(int status) {
         closedStatus = status;
         ringLock.lock();
         try {
@@ -108,8 +108,20 @@ final class EventQueue<E> {
         }
     }
 
+    /**
+     * Completes every waiting request with {@code status} (each after {@code before} ran on it,
+     * e.g. to say why), without closing: later requests are served as before.
+     */
+    public void failWaiting(int status, Consumer<Irp> before) {
+        Irp irp;
+        while ((irp = waiting.removeNext()) != null) {
+            before.accept(irp);
+            irp.complete(status);
+        }
+    }
+
     /** Serves requests again after {@link #close} (a new driver stack on the same device). */
-    void reopen() {
+    public void reopen() {
         closedStatus = NtStatus.SUCCESS;
     }
 
@@ -122,7 +134,7 @@ final class EventQueue<E> {
         }
     }
 
-    int queued() {
+    public int queued() {
         ringLock.lock();
         try {
             return ring.size();
@@ -131,11 +143,11 @@ final class EventQueue<E> {
         }
     }
 
-    int waiting() {
+    public int waiting() {
         return waiting.size();
     }
 
-    long dropped() {
+    public long dropped() {
         return dropped.get();
     }
 }

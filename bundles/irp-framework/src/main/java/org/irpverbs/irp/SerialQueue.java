@@ -1,44 +1,42 @@
-package org.irpverbs.ibal.internal;
+package org.irpverbs.irp;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
-import org.irpverbs.irp.DriverVerifier;
-import org.irpverbs.irp.IoManager;
-import org.irpverbs.irp.SpinLock;
 
 /**
- * IBAL's one ordering mechanism: operations (an HCA arriving or leaving, a client registering or
- * unregistering, a CA event) run one after another, each a chain of request completions, and the
- * next starts when the previous one's stage completes. This is what gives the client contract its
- * order (add in registration order, remove in reverse, the unregister fence) without a lock held
- * across a callback and without a thread that waits: the queue itself is a list, and it is driven
- * by DPCs on the I/O manager's completion pool (docs/architecture.md section 7), as the PnP
- * manager's queue is.
+ * Operations that must not overlap, run one after another without a thread that waits: each is a
+ * chain of request completions returning a stage, and the next starts (on a fresh DPC) when the
+ * previous one's stage completes. The queue itself is a list driven by DPCs on the I/O manager's
+ * completion pool (docs/architecture.md section 7). The PnP manager orders all PnP work with one;
+ * an access layer orders HCA arrivals, client registrations and events with another.
  *
  * <p>Thread-safe; {@link #enqueue} never blocks and may be called at DISPATCH.
  */
-final class SerialQueue {
+public final class SerialQueue {
     private final IoManager io;
+    private final String name;
     private final SpinLock lock = new SpinLock();
     private final ArrayDeque<Supplier<CompletionStage<?>>> queue = new ArrayDeque<>();
     private boolean busy;
     private final Runnable runNext = this::runNext;
 
-    SerialQueue(IoManager io) {
+    /** @param name names the queue's operations in {@link DriverVerifier} reports */
+    public SerialQueue(IoManager io, String name) {
         this.io = io;
+        this.name = name;
     }
 
     /** Queues an operation; the returned stage completes with the operation's own stage. */
-    <T> CompletableFuture<T> enqueue(Supplier<? extends CompletionStage<T>> operation) {
+    public <T> CompletableFuture<T> enqueue(Supplier<? extends CompletionStage<T>> operation) {
         CompletableFuture<T> result = new CompletableFuture<>();
         Supplier<CompletionStage<?>> step = () -> {
             CompletionStage<T> stage;
             try {
                 stage = operation.get();
             } catch (RuntimeException e) {
-                DriverVerifier.report("IBAL operation threw " + e);
+                DriverVerifier.report(name + " operation threw " + e);
                 stage = CompletableFuture.failedFuture(e);
             }
             return stage.whenComplete((value, failure) -> {
@@ -81,7 +79,8 @@ final class SerialQueue {
         step.get().whenComplete((v, f) -> io.queueDpc(runNext));
     }
 
-    static CompletableFuture<Void> done() {
+    /** A completed stage, for operations with nothing to do. */
+    public static CompletableFuture<Void> done() {
         return CompletableFuture.completedFuture(null);
     }
 }
