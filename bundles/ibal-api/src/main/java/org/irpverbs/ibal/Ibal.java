@@ -23,7 +23,12 @@ public interface Ibal {
     /** The version of this API that IBAL implements, {@code major << 16 | minor}. */
     int API_VERSION = 1 << 16;
 
-    /** Registers a client; its add() calls start once the registration is queued behind earlier ones. */
+    /**
+     * Registers a client; its add() calls come once the operations queued before it are done.
+     *
+     * @throws IllegalArgumentException if {@code client} is null
+     * @throws IllegalStateException    if IBAL's device is not running (it has not started, or IBAL is stopping)
+     */
     IbalRegistration register(IbalClient client);
 
     /** Every CA IBAL knows, in arrival order, with the refused and binding ones. */

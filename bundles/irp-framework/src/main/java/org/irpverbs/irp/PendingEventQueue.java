@@ -120,6 +120,16 @@ public final class PendingEventQueue<E> {
         }
     }
 
+    /**
+     * {@link #close} for good: the queue is also taken off its device's list of queues the
+     * framework flushes, so a device that outlives many short-lived clients does not keep one
+     * queue per client. Later requests still complete with {@code status}.
+     */
+    public void dispose(int status) {
+        close(status);
+        waiting.device().removeQueue(waiting);
+    }
+
     /** Serves requests again after {@link #close} (a new driver stack on the same device). */
     public void reopen() {
         closedStatus = NtStatus.SUCCESS;

@@ -373,7 +373,7 @@ public final class IbalCore implements Ibal {
         serial.enqueue(() -> {
             if (shutDown) {
                 reg.unregistered = true;
-                reg.events.close(NtStatus.DELETE_PENDING);
+                reg.events.dispose(NtStatus.DELETE_PENDING);
                 return SerialQueue.done();
             }
             clients.add(reg);
@@ -448,7 +448,7 @@ public final class IbalCore implements Ibal {
             reg.unregistered = true;
             clients.remove(reg);
             publish();
-            reg.events.close(NtStatus.CANCELLED);
+            reg.events.dispose(NtStatus.CANCELLED);
         });
     }
 
@@ -540,7 +540,7 @@ public final class IbalCore implements Ibal {
             return work.thenRun(() -> {
                 for (Registration reg : clients) {
                     reg.unregistered = true;
-                    reg.events.close(NtStatus.DELETE_PENDING);
+                    reg.events.dispose(NtStatus.DELETE_PENDING);
                 }
                 clients.clear();
                 cas.clear();
