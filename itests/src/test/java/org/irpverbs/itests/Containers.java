@@ -69,6 +69,8 @@ final class Containers {
                 bundle(projectBundle("hca-bus")),
                 bundle(topLevelBundle("hca-tavor-bundle")),
                 bundle(topLevelBundle("hca-memfree-bundle")),
+                bundle(projectBundle("ibal-api")),
+                bundle(topLevelBundle("ibal-bundle")),
                 bundle(projectBundle("ib-shell")),
                 junitBundles());
     }

@@ -206,6 +206,33 @@ public class DistributionIT {
     }
 
     /**
+     * Issue 11: the default distribution runs IBAL bound to both HCAs, with a child device per
+     * port ({@code IBA\IPoIB}, instance ID the port GUID), and ib:stat lists all four ports.
+     */
+    @Test
+    public void ibalRunsOnBothShippedHcasWithAChildPerPort() throws Exception {
+        Run devices = irpverbs(System.getProperty("java.home"), "ib:devices");
+        assertEquals(devices.stderr(), 0, devices.exitCode());
+        String out = devices.stdout();
+        assertTrue(out, out.startsWith("IBAL: ibal0 (Ibal, STARTED"));
+        assertTrue(out, out.contains("2 CA(s)"));
+        assertEquals(out, 2, count(out, "IBAL: BOUND, verbs interface 1.0"));
+        for (String hca : List.of("hca0", "hca1")) {
+            for (int port = 1; port <= 2; port++) {
+                assertTrue(out, out.contains(hca + "-port" + port + "-ipoib0"));
+            }
+        }
+        assertEquals(out, 4, count(out, "ACTIVE IBA\\IPoIB\\0002c903"));
+        Run stat = irpverbs(System.getProperty("java.home"), "ib:stat");
+        assertEquals(stat.stderr(), 0, stat.exitCode());
+        assertEquals(stat.stdout(), 4, count(stat.stdout(), "\t\tState: Active"));
+        assertEquals(stat.stdout(), 2, count(stat.stdout(), "\tNumber of ports: 2"));
+        Run objects = irpverbs(System.getProperty("java.home"), "ib:objects");
+        assertEquals(objects.stderr(), 0, objects.exitCode());
+        assertTrue(objects.stdout(), objects.stdout().contains("no IBAL client has a device stack running"));
+    }
+
+    /**
      * Issue 10 §4.1: adding one HCA configuration (the hca-bus README's example) silently removed the
      * two default HCAs, and writing those down as configurations changed their node GUIDs.
      */

@@ -173,6 +173,11 @@ public final class DeviceObject {
         queues.add(queue);
     }
 
+    /** A queue whose owner no longer uses it (an event queue of a client that went). */
+    void removeQueue(CancelSafeQueue queue) {
+        queues.remove(queue);
+    }
+
     Iterable<CancelSafeQueue> queues() {
         return queues;
     }

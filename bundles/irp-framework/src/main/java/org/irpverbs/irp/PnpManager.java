@@ -89,63 +89,26 @@ final class PnpManager {
     private final List<DevNode> roots = new ArrayList<>();
     private volatile Map<DeviceObject, List<DeviceObject>> relationsSnapshot = Map.of();
 
-    private final SpinLock queueLock = new SpinLock();
-    private final ArrayDeque<Supplier<CompletionStage<?>>> queue = new ArrayDeque<>();
-    private boolean busy;
+    private final SerialQueue serial;
 
     PnpManager(IoManagerImpl io, DeviceInterfaceListener listener) {
         this.io = io;
         this.listener = listener;
+        this.serial = new SerialQueue(io, "PnP");
     }
 
     // ---- the serial queue ----
 
     private <T> Promise<T> enqueue(Supplier<CompletionStage<T>> operation) {
         LockFreePromise<T> done = io.promises().unresolved();
-        Supplier<CompletionStage<?>> step = () -> {
-            CompletionStage<T> stage;
-            try {
-                stage = operation.get();
-            } catch (RuntimeException e) {
-                DriverVerifier.report("PnP operation threw " + e);
-                stage = CompletableFuture.failedFuture(e);
+        serial.enqueue(operation).whenComplete((value, failure) -> {
+            if (failure != null) {
+                done.fail(failure);
+            } else {
+                done.resolve(value);
             }
-            return stage.whenComplete((value, failure) -> {
-                if (failure != null) {
-                    done.fail(failure);
-                } else {
-                    done.resolve(value);
-                }
-            });
-        };
-        boolean start;
-        queueLock.lock();
-        try {
-            queue.add(step);
-            start = !busy;
-            busy = true;
-        } finally {
-            queueLock.unlock();
-        }
-        if (start) {
-            io.queueDpc(this::runNext);
-        }
+        });
         return done;
-    }
-
-    private void runNext() {
-        Supplier<CompletionStage<?>> step;
-        queueLock.lock();
-        try {
-            step = queue.poll();
-            if (step == null) {
-                busy = false;
-                return;
-            }
-        } finally {
-            queueLock.unlock();
-        }
-        step.get().whenComplete((v, f) -> io.queueDpc(this::runNext));
     }
 
     Promise<Void> idle() {

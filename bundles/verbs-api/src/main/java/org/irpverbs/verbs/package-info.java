@@ -5,7 +5,7 @@
  * path is {@link org.irpverbs.verbs.VerbsSpeedPath}, a direct-call interface obtained with
  * QUERY_INTERFACE. {@link org.irpverbs.verbs.Verbs} wraps the control path in promises.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.irpverbs.verbs;
 

@@ -1,6 +1,7 @@
 package org.irpverbs.ib.shell;
 
 import java.lang.reflect.InvocationTargetException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.irpverbs.irp.IoStatusException;
@@ -45,6 +46,29 @@ final class Await {
         } catch (InterruptedException e) {
             throw new Interrupted("waiting for " + what);
         }
+    }
+
+    /**
+     * Waits for {@code latch} (counted down by work elsewhere).
+     *
+     * @throws Interrupted if the thread is interrupted while waiting
+     * @throws IllegalStateException if it is not counted down in time
+     */
+    static void latch(CountDownLatch latch, String what) {
+        try {
+            if (!latch.await(SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(what + " did not get to it within " + SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            throw new Interrupted("waiting for " + what);
+        }
+    }
+
+    /** Waits for a stage to complete (its outcome does not matter), as {@link #latch}. */
+    static void stage(CompletionStage<?> stage, String what) {
+        CountDownLatch done = new CountDownLatch(1);
+        stage.whenComplete((v, f) -> done.countDown());
+        latch(done, what);
     }
 
     /**

@@ -127,6 +127,12 @@ final class MadAgent {
         b.putShort(d + 38, (short) HcaModel.VENDOR_MELLANOX);
     }
 
+    /**
+     * PortInfo CapabilityMask: IsSystemImageGUIDSupported (bit 11, NodeInfo carries it) only; the
+     * bits for the managers (SM, CM, device management) come when those are there.
+     */
+    static final int CAPABILITY_MASK = 1 << 11;
+
     /** PortInfo, 64 bytes (IBA 14.2.5.6). */
     private static void portInfo(HcaConfig c, HcaPort p, ByteBuffer b) {
         int d = SMP_DATA;
@@ -136,6 +142,7 @@ final class MadAgent {
         b.putLong(d + 8, Gid.LINK_LOCAL_PREFIX); // GidPrefix
         b.putShort(d + 16, (short) p.lid);
         b.putShort(d + 18, (short) 0); // MasterSMLID
+        b.putInt(d + 20, CAPABILITY_MASK);
         b.put(d + 28, (byte) p.number); // LocalPortNum
         b.put(d + 29, (byte) 0x03); // LinkWidthEnabled 1X|4X
         b.put(d + 30, (byte) 0x03); // LinkWidthSupported

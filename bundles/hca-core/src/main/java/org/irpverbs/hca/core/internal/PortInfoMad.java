@@ -71,8 +71,33 @@ final class PortInfoMad {
         int portState = mad.get(d + 32) & 0x0F;
         int activeMtu = (mad.get(d + 36) >> 4) & 0x0F;
         int maxMtu = mad.get(d + 41) & 0x0F;
+        int capabilityMask = mad.getInt(d + 20);
+        int physicalState = (mad.get(d + 33) >> 4) & 0x0F;
+        int width = width(mad.get(d + 31) & 0xFF);
+        double speed = speed((mad.get(d + 35) >> 4) & 0x0F);
         return new PortAttributes(port, state(portState), mtu(maxMtu), mtu(activeMtu), lid, smLid, portGuid, gidPrefix,
-                new int[] {DEFAULT_PKEY});
+                new int[] {DEFAULT_PKEY}, physicalState, width, speed, capabilityMask);
+    }
+
+    /** LinkWidthActive (IBA 14.2.5.6): 1 = 1X, 2 = 4X, 4 = 8X, 8 = 12X; the lane count. */
+    static int width(int code) {
+        return switch (code) {
+            case 1 -> 1;
+            case 2 -> 4;
+            case 4 -> 8;
+            case 8 -> 12;
+            default -> 0;
+        };
+    }
+
+    /** LinkSpeedActive: 1 = 2.5, 2 = 5.0, 4 = 10.0 Gb/s per lane. */
+    static double speed(int code) {
+        return switch (code) {
+            case 1 -> 2.5;
+            case 2 -> 5.0;
+            case 4 -> 10.0;
+            default -> 0;
+        };
     }
 
     /** IBA PortState: 1 Down, 2 Initialize, 3 Armed, 4 Active. */

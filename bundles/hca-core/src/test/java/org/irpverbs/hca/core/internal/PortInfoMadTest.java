@@ -36,6 +36,10 @@ public class PortInfoMadTest {
         b.put(64 + 32, (byte) 0x14);
         b.put(64 + 36, (byte) (4 << 4));
         b.put(64 + 41, (byte) 5);
+        b.putInt(64 + 20, 0x02510868);
+        b.put(64 + 31, (byte) 0x02); // LinkWidthActive 4X
+        b.put(64 + 33, (byte) (5 << 4)); // PortPhysicalState LinkUp
+        b.put(64 + 35, (byte) (2 << 4)); // LinkSpeedActive 5.0 Gb/s
         assertNull(PortInfoMad.problem(response));
         PortAttributes p = PortInfoMad.attributes(1, response, 0x1001);
         assertEquals(7, p.lid());
@@ -45,6 +49,11 @@ public class PortInfoMadTest {
         assertEquals(Mtu.MTU_4096, p.maxMtu());
         assertEquals(0xfe80000000000000L, p.gidPrefix());
         assertEquals(0x1001, p.portGuid());
+        assertEquals(0x02510868, p.capabilityMask());
+        assertEquals(4, p.activeWidth());
+        assertEquals(5.0, p.activeSpeedGbps(), 0);
+        assertEquals(20.0, p.rateGbps(), 0);
+        assertEquals("LinkUp", p.physicalStateName());
     }
 
     @Test
