@@ -311,6 +311,8 @@ public class MadServiceTest {
 
     @Test
     public void badSendsSettleAtOnceWithTheReason() {
+        // a server that never answers: the first send stays outstanding until the test cancels it
+        register(rig.b, serves("silent", MadMethod.GET), new Server(false));
         MadAgent client = register(rig.a, MadAgentSpec.client("client", CLASS, VERSION), null);
         IoStatusException toQp0 = MadRig.failure(client.send(new MadSend(get(1, 1), MadAddress.smi(MadRig.LID_B),
                 TIMEOUT, 0)).result(), "a GMP to QP0");
