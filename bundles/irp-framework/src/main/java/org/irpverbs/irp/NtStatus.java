@@ -17,6 +17,8 @@ public final class NtStatus {
     /** Returned by a completion routine to stop the completion unwind and keep the request. */
     public static final int MORE_PROCESSING_REQUIRED = 0xC0000016;
     public static final int BUFFER_OVERFLOW = 0x80000005;
+    /** The object is in use (e.g. a parent that still has children); retry once they are gone. */
+    public static final int DEVICE_BUSY = 0x80000011;
     public static final int UNSUCCESSFUL = 0xC0000001;
     public static final int NOT_IMPLEMENTED = 0xC0000002;
     public static final int INVALID_HANDLE = 0xC0000008;
@@ -26,6 +28,8 @@ public final class NtStatus {
     public static final int ACCESS_DENIED = 0xC0000022;
     public static final int BUFFER_TOO_SMALL = 0xC0000023;
     public static final int DELETE_PENDING = 0xC0000056;
+    /** An interface or structure of a version the receiver does not support. */
+    public static final int REVISION_MISMATCH = 0xC0000059;
     public static final int INSUFFICIENT_RESOURCES = 0xC000009A;
     public static final int DEVICE_NOT_READY = 0xC00000A3;
     public static final int IO_TIMEOUT = 0xC00000B5;
@@ -47,6 +51,7 @@ public final class NtStatus {
             case PENDING -> "STATUS_PENDING";
             case MORE_PROCESSING_REQUIRED -> "STATUS_MORE_PROCESSING_REQUIRED";
             case BUFFER_OVERFLOW -> "STATUS_BUFFER_OVERFLOW";
+            case DEVICE_BUSY -> "STATUS_DEVICE_BUSY";
             case UNSUCCESSFUL -> "STATUS_UNSUCCESSFUL";
             case NOT_IMPLEMENTED -> "STATUS_NOT_IMPLEMENTED";
             case INVALID_HANDLE -> "STATUS_INVALID_HANDLE";
@@ -56,6 +61,7 @@ public final class NtStatus {
             case ACCESS_DENIED -> "STATUS_ACCESS_DENIED";
             case BUFFER_TOO_SMALL -> "STATUS_BUFFER_TOO_SMALL";
             case DELETE_PENDING -> "STATUS_DELETE_PENDING";
+            case REVISION_MISMATCH -> "STATUS_REVISION_MISMATCH";
             case INSUFFICIENT_RESOURCES -> "STATUS_INSUFFICIENT_RESOURCES";
             case DEVICE_NOT_READY -> "STATUS_DEVICE_NOT_READY";
             case IO_TIMEOUT -> "STATUS_IO_TIMEOUT";

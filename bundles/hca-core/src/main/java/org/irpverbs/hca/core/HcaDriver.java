@@ -28,7 +28,7 @@ import org.irpverbs.irp.IoManager;
  */
 public final class HcaDriver {
     /** The device interface every HCA function device registers. */
-    public static final String DEVICE_INTERFACE = "irpverbs.hca";
+    public static final String DEVICE_INTERFACE = org.irpverbs.verbs.VerbsInterface.DEVICE_INTERFACE;
 
     private final HcaStack stack;
 

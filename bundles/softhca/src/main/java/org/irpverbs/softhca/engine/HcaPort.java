@@ -34,7 +34,9 @@ final class HcaPort {
 
     boolean isUp() {
         FabricPort p = fabricPort;
-        return p != null && p.isAttached();
+        // attached to the fabric and its link up: a cable pulled makes PortInfo say Down, as the
+        // PORT_DOWN event did
+        return p != null && p.isAttached() && p.isLinkUp();
     }
 
     /**

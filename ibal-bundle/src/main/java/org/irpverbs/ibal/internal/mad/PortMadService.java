@@ -79,7 +79,7 @@ public final class PortMadService implements MadService {
     private static final Logger LOG = LoggerFactory.getLogger(PortMadService.class);
 
     /** Life of the service. */
-    enum State {
+    public enum State {
         NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED
     }
 
@@ -97,6 +97,7 @@ public final class PortMadService implements MadService {
     private static final long INDEX_MASK = (1L << 40) - 1;
     private static final int POLL_BATCH = 16;
 
+    private final IoManager io;
     private final Verbs verbs;
     private final VerbsSpeedPath speed;
     private final int port;
@@ -124,6 +125,8 @@ public final class PortMadService implements MadService {
     private volatile CompletionQueue cq;
     private volatile QueuePair smi;
     private volatile QueuePair gsi;
+    /** Resolved when start() has finished, successfully or not (what a stop while starting waits for). */
+    private final Deferred<Void> startFinished;
 
     /**
      * @param io     the I/O manager whose DPCs run the promise callbacks
@@ -133,11 +136,13 @@ public final class PortMadService implements MadService {
      * @param timers where response timers come from ({@link MadTimers#of(IoManager)} in production)
      */
     PortMadService(IoManager io, Verbs verbs, VerbsSpeedPath speed, int port, MadTimers timers) {
+        this.io = io;
         this.verbs = verbs;
         this.speed = speed;
         this.port = port;
         this.timers = timers;
         this.promises = new PromiseFactory(io::queueDpc);
+        this.startFinished = promises.deferred();
         for (int i = 0; i < SEND_SLOTS; i++) {
             freeSlots.add(i);
         }
@@ -153,8 +158,33 @@ public final class PortMadService implements MadService {
         return port;
     }
 
-    State state() {
+    public State state() {
         return state.get();
+    }
+
+    /**
+     * How many objects of an HCA resource (as HcaDevice statistics name them: PD, MR, CQ, AH) the
+     * service holds now; its QP0 and QP1 take no QP number (they are reserved contexts). For
+     * accounting IBAL's own objects apart from its clients'.
+     */
+    public int held(String resource) {
+        return switch (resource) {
+            case "PD" -> alive(pd);
+            case "MR" -> alive(mr);
+            case "CQ" -> alive(cq);
+            case "AH" -> {
+                int n = 0;
+                for (AddressHandle ah : madeAddressHandles.values()) {
+                    n += alive(ah);
+                }
+                yield n;
+            }
+            default -> 0;
+        };
+    }
+
+    private static int alive(VerbsHandle h) {
+        return h != null && !h.isDestroyed() ? 1 : 0;
     }
 
     /** The port's LID, learnt at start. */
@@ -215,12 +245,22 @@ public final class PortMadService implements MadService {
             armNotification();
             return promises.resolved(null);
         });
-        return chain.recoverWith(failed -> {
+        Promise<Void> started = chain.recoverWith(failed -> {
             Throwable why = failed.getFailure();
-            LOG.warn("MAD service of port {} did not start: {}", port, why.getMessage());
-            state.set(State.FAILED);
-            return release().flatMap(v -> promises.failed(why));
+            // a stop while starting ends here too: the start then fails CANCELLED and undoes itself
+            boolean stopping = state.getAndSet(State.FAILED) == State.STOPPING;
+            if (!stopping && !goneWithTheHca(why)) {
+                log("did not start: " + why.getMessage());
+            }
+            return release().recover(f -> null).flatMap(v -> {
+                if (stopping) {
+                    state.set(State.STOPPED);
+                }
+                return promises.failed(why);
+            });
         });
+        started.onResolve(() -> startFinished.resolve(null));
+        return started;
     }
 
     private Promise<Void> toRts(QueuePair qp, int qkey) {
@@ -239,7 +279,14 @@ public final class PortMadService implements MadService {
      * failed, after trying the others). Idempotent while stopping or stopped.
      */
     public Promise<Void> stop() {
-        State was = state.getAndUpdate(s -> s == State.RUNNING ? State.STOPPING : s);
+        if (state.compareAndSet(State.NEW, State.STOPPED)) {
+            return promises.resolved(null); // never started: nothing to undo, and it never will start
+        }
+        State was = state.getAndUpdate(s -> s == State.RUNNING || s == State.STARTING ? State.STOPPING : s);
+        if (was == State.STARTING) {
+            // the start chain sees the stop at its end, fails CANCELLED and releases what it made
+            return startFinished.getPromise();
+        }
         if (was != State.RUNNING) {
             return promises.resolved(null);
         }
@@ -305,12 +352,29 @@ public final class PortMadService implements MadService {
         List<Promise<Void>> done = new ArrayList<>();
         for (VerbsHandle h : handles) {
             done.add(verbs.destroy(h).recover(failed -> {
-                firstFailure.compareAndSet(null, failed.getFailure());
-                LOG.warn("MAD service of port {}: {}", port, failed.getFailure().getMessage());
+                if (!goneWithTheHca(failed.getFailure())) {
+                    firstFailure.compareAndSet(null, failed.getFailure());
+                    log(failed.getFailure().getMessage());
+                }
                 return null;
             }));
         }
         return promises.all(done).map(v -> null);
+    }
+
+    /**
+     * Whether a verb failed because the HCA is being removed or is gone: then its objects go with
+     * it, which is no failure of the service's own.
+     */
+    private static boolean goneWithTheHca(Throwable failure) {
+        int status = statusOf(failure);
+        return status == NtStatus.DELETE_PENDING || status == NtStatus.DEVICE_REMOVED || status == NtStatus.NO_SUCH_DEVICE;
+    }
+
+    /** Logs at PASSIVE, on the system worker: a logger's stream lock must not be met at DISPATCH. */
+    private void log(String what) {
+        String line = "MAD service of port " + port + ": " + what;
+        io.queueWorkItem(() -> LOG.warn(line));
     }
 
     private <T> Promise<T> failed(int status, String why) {
@@ -352,7 +416,7 @@ public final class PortMadService implements MadService {
     }
 
     void handlerFailed(Agent agent, RuntimeException e) {
-        LOG.warn("MAD agent '{}' on port {}: its handler threw {}", agent.spec().name(), port, e.toString());
+        log("agent '" + agent.spec().name() + "': its handler threw " + e);
     }
 
     // =====================================================================================
@@ -426,14 +490,28 @@ public final class PortMadService implements MadService {
             queue(t, made);
             return;
         }
-        addressHandle(key, to).onResolve(() -> {
+        addressHandle(key, to).onResolve(new AddressHandleMade(t, key));
+    }
+
+    /** A transaction's address handle was being made: now it goes out, or fails if none could be made. */
+    private final class AddressHandleMade implements Runnable {
+        private final Transaction t;
+        private final int key;
+
+        AddressHandleMade(Transaction t, int key) {
+            this.t = t;
+            this.key = key;
+        }
+
+        @Override
+        public void run() {
             AddressHandle ah = madeAddressHandles.get(key);
             if (ah != null) {
                 queue(t, ah);
             } else {
-                t.fail(NtStatus.UNSUCCESSFUL, "no address handle for LID " + to.lid() + " on port " + port);
+                t.fail(NtStatus.UNSUCCESSFUL, "no address handle for LID " + t.send.destination().lid() + " on port " + port);
             }
-        });
+        }
     }
 
     /** The address handle for a destination: made once, shared by every send to it. */
@@ -562,18 +640,35 @@ public final class PortMadService implements MadService {
     // =====================================================================================
 
     private void armNotification() {
-        CompletionQueue c = cq;
-        verbs.notifyCq(c, false).onSuccess(v -> {
+        verbs.notifyCq(cq, false).onSuccess(notified).onFailure(notificationFailed);
+    }
+
+    /*
+     * The CQ notification's callbacks, and the other callbacks of the per-MAD paths, are classes
+     * rather than lambdas: they first run on several completion threads at once, and a lambda's
+     * first run links its call site, which two threads doing together wait for (docs/architecture.md §6).
+     */
+    private final org.osgi.util.function.Consumer<Void> notified = new Notified();
+    private final org.osgi.util.function.Consumer<Throwable> notificationFailed = new NotificationFailed();
+
+    private final class Notified implements org.osgi.util.function.Consumer<Void> {
+        @Override
+        public void accept(Void v) {
             drainCq();
             if (state.get() == State.RUNNING) {
                 armNotification();
                 drainCq(); // what completed between the last poll and the new notification request
             }
-        }).onFailure(failure -> {
-            if (state.get() == State.RUNNING) {
-                LOG.warn("MAD service of port {}: CQ notification failed: {}", port, failure.getMessage());
+        }
+    }
+
+    private final class NotificationFailed implements org.osgi.util.function.Consumer<Throwable> {
+        @Override
+        public void accept(Throwable failure) {
+            if (state.get() == State.RUNNING && !goneWithTheHca(failure)) {
+                log("CQ notification failed, no more MADs are received: " + failure.getMessage());
             }
-        });
+        }
     }
 
     private void drainCq() {
@@ -676,7 +771,11 @@ public final class PortMadService implements MadService {
             } else {
                 counters.droppedBad.incrementAndGet(); // the SMA consumed it without an answer
             }
-        }).onFailure(failure -> LOG.debug("MAD service of port {}: LOCAL_MAD failed: {}", port, failure.getMessage()));
+        }).onFailure(failure -> {
+            if (!goneWithTheHca(failure)) {
+                log("LOCAL_MAD failed: " + failure.getMessage());
+            }
+        });
     }
 
     private int postReceive(int index) {

@@ -72,6 +72,7 @@ public final class FunctionDevice implements HcaDevice {
     private final CommandInterface commandInterface;
     private final CommandPath commandPath;
     private final HcaSpeedPath speedPath = new HcaSpeedPath(this);
+    private final HcaVerbsInterface verbsInterface = new HcaVerbsInterface(this);
     private final EventHandler events = new EventHandler();
     private final AtomicLong completionEvents = new AtomicLong();
 
@@ -223,6 +224,10 @@ public final class FunctionDevice implements HcaDevice {
 
     VerbsSpeedPath speedPath() {
         return speedPath;
+    }
+
+    HcaVerbsInterface verbsInterface() {
+        return verbsInterface;
     }
 
     // ---- handle checks ----

@@ -12,6 +12,7 @@ import org.irpverbs.irp.MajorFunction;
 import org.irpverbs.irp.PnpHandler;
 import org.irpverbs.softhca.cmdif.CommandInterface;
 import org.irpverbs.softhca.cmdif.CommandMode;
+import org.irpverbs.verbs.VerbsInterface;
 import org.irpverbs.verbs.VerbsSpeedPath;
 
 /**
@@ -88,12 +89,15 @@ public final class HcaStack {
             return device.extension(FunctionDevice.class).remove();
         }
 
-        /** The speed path and the shell's view; anything else (the hardware) is the devices below's. */
+        /** The speed path, the versioned verbs interface and the shell's view; anything else (the hardware) is the devices below's. */
         @Override
         public Object queryInterface(DeviceObject device, Class<?> type) {
             FunctionDevice hca = device.extension(FunctionDevice.class);
             if (type == VerbsSpeedPath.class) {
                 return hca.speedPath();
+            }
+            if (type == VerbsInterface.class) {
+                return hca.verbsInterface();
             }
             if (type == HcaDevice.class) {
                 return hca;

@@ -13,6 +13,7 @@ import org.irpverbs.hca.bus.HcaBusDriver;
 import org.irpverbs.hca.bus.HcaHardwareDevice;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.irp.DeviceInterfaceListener;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverRegistration;
@@ -49,12 +50,20 @@ public abstract class HcaStack<S extends HcaStack<S>> implements AutoCloseable {
      * @param completionThreads size of the I/O manager's completion (DPC) pool
      */
     protected HcaStack(String name, int completionThreads, BlockingDetector.Mode mode) {
+        this(name, completionThreads, mode, null);
+    }
+
+    /**
+     * @param interfaces told about device interfaces as the OSGi component would register them
+     *                   (how an access layer finds HCAs outside OSGi); may be null
+     */
+    protected HcaStack(String name, int completionThreads, BlockingDetector.Mode mode, DeviceInterfaceListener interfaces) {
         // the code that runs at DISPATCH is loaded before any of it runs (see CodePreloader)
         CodePreloader.preload(IoManagers.class, Verbs.class, SoftHca.class, HcaDevice.class, HcaBusDriver.class);
         BlockingDetector.setMode(mode);
         BlockingDetector.reset();
         DriverVerifier.reset();
-        io = IoManagers.create(name, completionThreads, null);
+        io = IoManagers.create(name, completionThreads, interfaces);
         fabric = new InProcessFabric(name + "-fabric");
         bus = new HcaBusDriver(fabric);
     }

@@ -7,6 +7,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.util.Hashtable;
 import org.irpverbs.hca.core.HcaDevice;
 import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.irp.DeviceInterfaceListener;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverVerifier;
 import org.irpverbs.irp.IoStatusException;
@@ -31,7 +32,12 @@ public final class HcaTestRig extends HcaStack<HcaTestRig> {
     public static final long TIMEOUT_SECONDS = 20;
 
     public HcaTestRig() {
-        super("hca-test", 2, BlockingDetector.Mode.FAIL);
+        this(null);
+    }
+
+    /** A rig whose I/O manager tells {@code interfaces} about device interfaces (an access layer's binding). */
+    public HcaTestRig(DeviceInterfaceListener interfaces) {
+        super("hca-test", 2, BlockingDetector.Mode.FAIL, interfaces);
     }
 
     /** The properties of a fast HCA configuration; tests add or change properties before {@link #configure}. */

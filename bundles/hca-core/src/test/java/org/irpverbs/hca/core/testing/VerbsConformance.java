@@ -5,6 +5,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -43,6 +44,7 @@ import org.irpverbs.verbs.SpecialQpType;
 import org.irpverbs.verbs.Verbs;
 import org.irpverbs.verbs.VerbsIoctl;
 import org.irpverbs.verbs.VerbsRequest;
+import org.irpverbs.verbs.VerbsInterface;
 import org.irpverbs.verbs.VerbsSpeedPath;
 import org.irpverbs.verbs.WcOpcode;
 import org.irpverbs.verbs.WorkCompletion;
@@ -124,7 +126,14 @@ public abstract class VerbsConformance {
         assertEquals(PortState.ACTIVE, port2.state());
         assertEquals(12, port2.lid());
         assertEquals(rig.hardware("hcaA").config().portGuid(2), port2.portGuid());
-        assertNotNull(rig.speedPath("hcaA"));
+        VerbsSpeedPath speedPath = rig.speedPath("hcaA");
+        assertNotNull(speedPath);
+        VerbsInterface versioned = await(rig.io.queryInterface(hca.device(), VerbsInterface.class),
+                "QUERY_INTERFACE(VerbsInterface)");
+        assertEquals(VerbsInterface.CURRENT, versioned.version());
+        assertEquals("hcaA", versioned.name());
+        assertSame(hca.device(), versioned.device());
+        assertSame(speedPath, versioned.speedPath());
         var stats = hca.statistics();
         assertEquals(1L, (long) stats.commands().completedByOpcode().get(Opcode.QUERY_FW));
         assertEquals(2L, (long) stats.commands().completedByOpcode().get(Opcode.INIT_IB));
@@ -241,6 +250,12 @@ public abstract class VerbsConformance {
         AsyncEvent down = await(waiting, "GET_ASYNC_EVENT");
         assertEquals(AsyncEventType.PORT_DOWN, down.type());
         assertEquals(2, down.port());
+        // the event and QUERY_PORT agree: a port whose link is down is Down (IBA 14.2.5.6)
+        assertEquals(PortState.DOWN, await(verbs.queryPort(2), "QUERY_PORT 2 after PORT_DOWN").state());
+        assertEquals(PortState.ACTIVE, await(verbs.queryPort(1), "QUERY_PORT 1").state());
+        rig.hardware("hcaA").fabricPort(2).setLinkUp(true);
+        assertEquals(AsyncEventType.PORT_ACTIVE, await(verbs.nextAsyncEvent(), "GET_ASYNC_EVENT").type());
+        assertEquals(PortState.ACTIVE, await(verbs.queryPort(2), "QUERY_PORT 2 after PORT_ACTIVE").state());
         rig.assertClean();
     }
 

@@ -1,0 +1,99 @@
+package org.irpverbs.ibal.internal;
+
+import org.irpverbs.ibal.Ibal;
+import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.Driver;
+import org.irpverbs.irp.DriverObject;
+import org.irpverbs.irp.IoManager;
+import org.irpverbs.verbs.VerbsInterface;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * IBAL in OSGi: registers the bus driver as a root-enumerated {@link Driver} service, binds
+ * dynamically and greedily to every HCA function device's {@value VerbsInterface#DEVICE_INTERFACE}
+ * interface service (any number, in any order, coming and going), and registers the {@link Ibal}
+ * service while IBAL's device runs. Bind and unbind only queue work on IBAL's serial queue; nothing
+ * here waits. Registering and unregistering the {@link Ibal} service happens on the I/O manager's
+ * system worker (PASSIVE), never at DISPATCH.
+ *
+ * <p>Thread-safe.
+ */
+@Component(service = Driver.class, property = Driver.ROOT + ":Boolean=true")
+public final class IbalComponent implements Driver {
+    private final IoManager io;
+    private final BundleContext context;
+    private final IbalBusDriver bus;
+    private ServiceRegistration<Ibal> registration; // touched only on the system worker
+
+    @Activate
+    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context) {
+        this.io = io;
+        this.context = context;
+        this.bus = new IbalBusDriver(io, new IbalCore.Lifecycle() {
+            @Override
+            public void started(Ibal ibal) {
+                io.queueWorkItem(() -> register(ibal));
+            }
+
+            @Override
+            public void stopped(Ibal ibal) {
+                io.queueWorkItem(IbalComponent.this::unregister);
+            }
+        });
+    }
+
+    @Reference(name = "hca", service = DeviceObject.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            target = "(irp.device.interface=" + VerbsInterface.DEVICE_INTERFACE + ")")
+    void bindHca(DeviceObject hca) {
+        bus.core().hcaArrived(hca);
+    }
+
+    void unbindHca(DeviceObject hca) {
+        bus.core().hcaLeft(hca);
+    }
+
+    @Deactivate
+    void deactivate() {
+        // the PnP manager removes IBAL's devices in order when the Driver service goes; this only
+        // makes sure the Ibal service does not outlive the component
+        bus.core().shutdown();
+        io.queueWorkItem(this::unregister);
+    }
+
+    private void register(Ibal ibal) {
+        if (registration == null && !bus.core().isShutDown()) {
+            registration = context.registerService(Ibal.class, ibal, null);
+        }
+    }
+
+    private void unregister() {
+        ServiceRegistration<Ibal> r = registration;
+        registration = null;
+        if (r != null) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the bundle stopped first: the framework unregistered it
+            }
+        }
+    }
+
+    @Override
+    public DriverObject driverObject() {
+        return bus.driverObject();
+    }
+
+    @Override
+    public DeviceObject addDevice(IoManager manager, DeviceObject physicalDevice) {
+        return bus.addDevice(manager, physicalDevice);
+    }
+}

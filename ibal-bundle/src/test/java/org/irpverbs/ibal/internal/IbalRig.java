@@ -1,0 +1,243 @@
+package org.irpverbs.ibal.internal;
+
+import static org.junit.Assert.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.irpverbs.hca.core.testing.HcaTestRig;
+import org.irpverbs.hca.memfree.MemFreeDriver;
+import org.irpverbs.hca.tavor.TavorDriver;
+import org.irpverbs.ibal.IbalCa;
+import org.irpverbs.ibal.IbalChild;
+import org.irpverbs.irp.DeviceInterfaceListener;
+import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.DriverRegistration;
+import org.irpverbs.irp.IoManagers;
+import org.irpverbs.irp.PnpState;
+import org.irpverbs.softhca.HcaModel;
+import org.irpverbs.verbs.VerbsInterface;
+
+/**
+ * The real HCA stacks (soft HCAs on the hca bus, the Tavor and mem-free drivers) with IBAL bound
+ * the way its OSGi component binds: to the HCA function devices' interface, told by the I/O
+ * manager's interface listener (what the OSGi component turns into the DeviceObject services DS
+ * binds), with the bindings present before IBAL started replayed to it as DS does.
+ *
+ * <p>Not thread-safe: one per test, driven from the test's thread (PASSIVE).
+ */
+final class IbalRig implements AutoCloseable {
+    /** How long an asynchronous outcome may take on a busy machine before the test fails. */
+    static final long LIVENESS_SECONDS = 30;
+
+    /** Forwards the HCA interface to IBAL, as DS binds the {@code irpverbs.hca} DeviceObject services. */
+    static final class HcaInterfaces implements DeviceInterfaceListener {
+        private final List<DeviceObject> enabled = new ArrayList<>();
+        private IbalCore core;
+
+        @Override
+        public synchronized void interfaceEnabled(DeviceObject device, String interfaceName) {
+            if (VerbsInterface.DEVICE_INTERFACE.equals(interfaceName)) {
+                enabled.add(device);
+                if (core != null) {
+                    core.hcaArrived(device);
+                }
+            }
+        }
+
+        @Override
+        public synchronized void interfaceDisabled(DeviceObject device, String interfaceName) {
+            if (VerbsInterface.DEVICE_INTERFACE.equals(interfaceName) && enabled.remove(device) && core != null) {
+                core.hcaLeft(device);
+            }
+        }
+
+        synchronized void bind(IbalCore ibal) {
+            core = ibal;
+            for (DeviceObject d : enabled) {
+                ibal.hcaArrived(d);
+            }
+        }
+
+        synchronized void unbind() {
+            core = null;
+        }
+    }
+
+    static {
+        preloadIbalClasses();
+        // the MAD service chains promise operations at DISPATCH: the promise bundle's code too
+        org.irpverbs.hca.core.testing.CodePreloader.preload(org.osgi.util.promise.Promise.class);
+    }
+
+    /**
+     * Loads IBAL's classes at PASSIVE before a test, as the OSGi I/O manager loads a driver
+     * bundle's before it gets devices (docs/architecture.md section 6): otherwise the first
+     * completion through a class makes two completion threads wait for each other's class loading.
+     */
+    private static void preloadIbalClasses() {
+        for (Class<?> anchor : List.of(IbalCore.class, org.irpverbs.ibal.Ibal.class)) {
+            try {
+                java.nio.file.Path root = java.nio.file.Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+                try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(root)) {
+                    for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
+                        String name = root.relativize(f).toString();
+                        if (name.endsWith(".class") && !name.contains("package-info")) {
+                            Class.forName(name.substring(0, name.length() - 6).replace(java.io.File.separatorChar, '.'),
+                                    true, anchor.getClassLoader());
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot preload IBAL's classes: " + e, e);
+            }
+        }
+    }
+
+    final HcaInterfaces interfaces = new HcaInterfaces();
+    final HcaTestRig hcas = new HcaTestRig(interfaces);
+    IbalBusDriver ibal;
+
+    final TavorDriver tavor = new TavorDriver();
+    final MemFreeDriver memFree = new MemFreeDriver();
+
+    IbalRig withTavorAndMemFree() {
+        hcas.addDriver(tavor, TavorDriver.RANKING, HcaModel.TAVOR_COMPATIBLE_ID);
+        hcas.addDriver(memFree, MemFreeDriver.RANKING, HcaModel.MEMFREE_CAPABLE_ID);
+        return this;
+    }
+
+    /** hca0 (MT23108, Tavor driver) and hca1 (MT25208, mem-free driver), two ports each, on the bus. */
+    IbalRig twoHcas() {
+        hcas.hca("hca0", HcaModel.MT23108, 1, 2);
+        hcas.hca("hca1", HcaModel.MT25208, 3, 4);
+        return this;
+    }
+
+    IbalRig startBus() {
+        hcas.startBus();
+        return this;
+    }
+
+    /** Starts IBAL (its bus driver, root-enumerated) and binds it to the HCA interfaces. */
+    IbalRig startIbal() {
+        ibal = new IbalBusDriver(hcas.io, IbalCore.Lifecycle.NONE);
+        IoManagers.addDriver(hcas.io, ibal, DriverRegistration.rootDriver());
+        interfaces.bind(ibal.core());
+        settle();
+        return this;
+    }
+
+    /** Stops IBAL as its bundle stopping would: the interface bindings go, then the driver. */
+    void stopIbal() {
+        interfaces.unbind();
+        HcaTestRig.await(IoManagers.removeDriver(hcas.io, ibal), "removing IBAL");
+        settle();
+    }
+
+    IbalCore core() {
+        return ibal.core();
+    }
+
+    /**
+     * Lets the chains started so far run out: the interface listener's work items, IBAL's serial
+     * queue, the PnP manager's queue; three rounds, since each may queue work for the others.
+     */
+    void settle() {
+        for (int round = 0; round < 3; round++) {
+            CountDownLatch worker = new CountDownLatch(1);
+            hcas.io.queueWorkItem(worker::countDown);
+            try {
+                if (!worker.await(LIVENESS_SECONDS, TimeUnit.SECONDS)) {
+                    throw new AssertionError("the system worker hung");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted");
+            }
+            if (ibal != null) {
+                await(ibal.core().idle(), "IBAL's queue");
+            }
+            hcas.idle();
+        }
+    }
+
+    static <T> T await(java.util.concurrent.CompletionStage<T> stage, String what) {
+        try {
+            return stage.toCompletableFuture().get(LIVENESS_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(what + " hung (no completion within " + LIVENESS_SECONDS + " s)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError(what + " failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(what + " interrupted");
+        }
+    }
+
+    /** Waits until {@code condition} holds (an outcome of hardware events), failing after the liveness bound. */
+    static void eventually(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIVENESS_SECONDS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + " did not happen within " + LIVENESS_SECONDS + " s");
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    IbalCa ca(String name) {
+        for (IbalCa ca : core().cas()) {
+            if (ca.name().equals(name)) {
+                return ca;
+            }
+        }
+        throw new AssertionError("IBAL has no CA " + name + "; it has " + core().cas());
+    }
+
+    /** The live port children IBAL reported, as the PnP manager sees IBAL's bus relations. */
+    List<IbalChild> children() {
+        List<IbalChild> out = new ArrayList<>();
+        for (DeviceObject d : hcas.io.devices()) {
+            if (d.extension() instanceof IbalChild child && d.pnpState() != PnpState.DELETED) {
+                out.add(child);
+            }
+        }
+        return out;
+    }
+
+    IbalChild child(String ca, int port) {
+        for (IbalChild c : children()) {
+            if (c.caName().equals(ca) && c.portNumber() == port) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    void assertChildren(int expected) {
+        assertEquals("port children: " + children(), expected, children().size());
+    }
+
+    void assertClean() {
+        hcas.assertClean();
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (ibal != null && !ibal.core().isShutDown()) {
+                stopIbal();
+            }
+        } finally {
+            hcas.close();
+        }
+    }
+}
