@@ -55,4 +55,11 @@ public interface IbalCa {
 
     /** The HCA's speed path (direct calls; IBAL adds nothing to them), or null before binding. */
     VerbsSpeedPath speedPath();
+
+    /**
+     * The MAD service of an ACTIVE port (its QP0 and QP1, where agents register), or null while
+     * the port is not active. IBAL starts it when the port's child appears and stops it when the
+     * child goes; until its start finished, registering an agent fails with DEVICE_NOT_READY.
+     */
+    org.irpverbs.ibal.mad.MadService madService(int port);
 }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import org.irpverbs.verbs.Mtu;
 import org.irpverbs.verbs.QpAttributes;
 import org.irpverbs.verbs.QpType;
+import org.irpverbs.verbs.SpecialQpType;
 
 /**
  * A firmware command as posted to the HCR. Simplification (docs/architecture.md §11 allows it for
@@ -188,6 +189,19 @@ public sealed interface Command {
     record WriteMgm(byte[] gid, int mlid, int[] qpns) implements Command {
         public Opcode opcode() {
             return Opcode.WRITE_MGM;
+        }
+    }
+
+    /**
+     * CONF_SPECIAL_QP (mthca_CONF_SPECIAL_QP): QP contexts {@code baseQpn} .. {@code baseQpn + ports - 1}
+     * become QPN 0 (SMI) or 1 (GSI) of ports 1 .. n: the hardware delivers packets for that QPN of a
+     * port to the port's context and sends from it with that source QPN. The PRM passes the type in
+     * the op modifier ({@link SpecialQpType#qpn()}: 0 SMI, 1 GSI). Only while no QP uses the old or
+     * the new range; a base of -1 disables the type.
+     */
+    record ConfSpecialQp(SpecialQpType type, int baseQpn) implements Command {
+        public Opcode opcode() {
+            return Opcode.CONF_SPECIAL_QP;
         }
     }
 

@@ -4,7 +4,7 @@
  * driver (HCR: {@link org.irpverbs.softhca.Firmware}, {@link org.irpverbs.softhca.Command}), the
  * events it raises, and its data path registers.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.irpverbs.softhca;
 

@@ -75,6 +75,18 @@ public final class Verbs {
                 signalAll));
     }
 
+    /** A port's QP0 or QP1 (since 1.2). */
+    public Promise<QueuePair> createSpecialQp(SpecialQpType kind, int port, ProtectionDomain pd, CompletionQueue sendCq,
+            CompletionQueue recvCq, int maxSendWr, int maxRecvWr, int maxSge, boolean signalAll) {
+        return call(new VerbsRequest.CreateSpecialQp(kind, port, pd, sendCq, recvCq, maxSendWr, maxRecvWr, maxSge,
+                signalAll));
+    }
+
+    /** A MAD to the port's own management agent (since 1.2); resolves with the response, or null if none. */
+    public Promise<byte[]> localMad(int port, byte[] mad) {
+        return call(new VerbsRequest.LocalMad(port, mad));
+    }
+
     public Promise<Void> modifyQp(QueuePair qp, QpAttributes attributes) {
         return call(new VerbsRequest.ModifyQp(qp, attributes));
     }

@@ -34,12 +34,16 @@ public final class VerbsIoctl {
     public static final int ATTACH_MCAST = code(0x810);
     public static final int DETACH_MCAST = code(0x811);
     public static final int GET_ASYNC_EVENT = code(0x812);
+    /** Since 1.2: a port's QP0 or QP1 ({@link VerbsRequest.CreateSpecialQp}). */
+    public static final int CREATE_SPECIAL_QP = code(0x813);
+    /** Since 1.2: a MAD to the port's own management agent, MAD_IFC ({@link VerbsRequest.LocalMad}). */
+    public static final int LOCAL_MAD = code(0x814);
 
     /** A name for traces and shells. */
     public static String name(int code) {
         String[] names = {"QUERY_CA", "QUERY_PORT", "ALLOC_PD", "DEALLOC_PD", "REG_MR", "DEREG_MR", "CREATE_CQ",
             "RESIZE_CQ", "DESTROY_CQ", "REQ_NOTIFY_CQ", "CREATE_QP", "MODIFY_QP", "QUERY_QP", "DESTROY_QP", "CREATE_AH",
-            "DESTROY_AH", "ATTACH_MCAST", "DETACH_MCAST", "GET_ASYNC_EVENT"};
+            "DESTROY_AH", "ATTACH_MCAST", "DETACH_MCAST", "GET_ASYNC_EVENT", "CREATE_SPECIAL_QP", "LOCAL_MAD"};
         int f = IoctlCode.function(code) - 0x800;
         if (IoctlCode.deviceType(code) == IoctlCode.FILE_DEVICE_INFINIBAND && f >= 0 && f < names.length) {
             return names[f];

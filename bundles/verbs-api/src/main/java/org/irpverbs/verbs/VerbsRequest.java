@@ -278,4 +278,64 @@ public abstract class VerbsRequest<R> {
             return VerbsIoctl.GET_ASYNC_EVENT;
         }
     }
+
+    /**
+     * CREATE_SPECIAL_QP (since 1.2): the port's QP0 or QP1, a UD queue pair that the HCA reaches as
+     * QPN 0 or 1 of {@code port}: sends carry that source QPN (QP0's on VL15), received packets for
+     * that QPN of that port land in it (QP1's only with the GSI Q_Key). One per port and type; a
+     * second while the first lives fails with INVALID_DEVICE_STATE; an HCA whose QP table has no
+     * room for special QPs answers NOT_SUPPORTED. It is brought up with MODIFY_QP
+     * like a UD QP, with {@code port} as its port (another port is refused); it cannot join a
+     * multicast group.
+     */
+    public static final class CreateSpecialQp extends VerbsRequest<QueuePair> {
+        public final SpecialQpType kind;
+        public final int port;
+        public final ProtectionDomain pd;
+        public final CompletionQueue sendCq;
+        public final CompletionQueue recvCq;
+        public final int maxSendWr;
+        public final int maxRecvWr;
+        public final int maxSge;
+        public final boolean signalAll;
+
+        public CreateSpecialQp(SpecialQpType kind, int port, ProtectionDomain pd, CompletionQueue sendCq,
+                CompletionQueue recvCq, int maxSendWr, int maxRecvWr, int maxSge, boolean signalAll) {
+            this.kind = required(kind, "kind");
+            this.port = port;
+            this.pd = required(pd, "pd");
+            this.sendCq = required(sendCq, "sendCq");
+            this.recvCq = required(recvCq, "recvCq");
+            this.maxSendWr = maxSendWr;
+            this.maxRecvWr = maxRecvWr;
+            this.maxSge = maxSge;
+            this.signalAll = signalAll;
+        }
+
+        @Override
+        public int ioctl() {
+            return VerbsIoctl.CREATE_SPECIAL_QP;
+        }
+    }
+
+    /**
+     * LOCAL_MAD (since 1.2): hands a 256-byte MAD to the port's own management agents in the HCA
+     * (MAD_IFC: the subnet management agent answers the SubnGet queries of a sweep). The result is
+     * the response MAD, or null when the agent consumes the MAD without answering (a method, class
+     * or attribute it does not serve). A MAD of another length: INVALID_PARAMETER.
+     */
+    public static final class LocalMad extends VerbsRequest<byte[]> {
+        public final int port;
+        public final byte[] mad;
+
+        public LocalMad(int port, byte[] mad) {
+            this.port = port;
+            this.mad = required(mad, "mad").clone();
+        }
+
+        @Override
+        public int ioctl() {
+            return VerbsIoctl.LOCAL_MAD;
+        }
+    }
 }

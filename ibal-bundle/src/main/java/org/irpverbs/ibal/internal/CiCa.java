@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.irpverbs.ibal.IbalCa;
 import org.irpverbs.ibal.IbalChild;
+import org.irpverbs.ibal.internal.mad.PortMadService;
+import org.irpverbs.ibal.mad.MadService;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.NtStatus;
@@ -33,6 +35,8 @@ final class CiCa implements IbalCa {
     private volatile PortAttributes[] ports = new PortAttributes[0];
     /** The port children, by port number (index 0 unused); null where the port is not ACTIVE. */
     private volatile PortChild[] children = new PortChild[0];
+    /** The MAD services, by port number (index 0 unused); null where the port has none running. */
+    private volatile PortMadService[] madServices = new PortMadService[0];
     /** The pending GET_ASYNC_EVENT on the HCA, or null. */
     volatile Irp eventRequest;
 
@@ -104,6 +108,7 @@ final class CiCa implements IbalCa {
         this.attributes = attributes;
         this.ports = new PortAttributes[attributes.physicalPorts()];
         this.children = new PortChild[attributes.physicalPorts() + 1];
+        this.madServices = new PortMadService[attributes.physicalPorts() + 1];
     }
 
     @Override
@@ -141,6 +146,46 @@ final class CiCa implements IbalCa {
         PortChild[] copy = Arrays.copyOf(children, children.length);
         copy[port] = child;
         children = copy;
+    }
+
+    @Override
+    public MadService madService(int port) {
+        PortMadService[] m = madServices;
+        return port >= 1 && port < m.length ? m[port] : null;
+    }
+
+    /** Every MAD service of this CA not yet stopped (starting, running or stopping), for accounting. */
+    final java.util.concurrent.ConcurrentLinkedQueue<PortMadService> madServicesAlive =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** Whether no MAD service of this CA is between states (not yet started, starting or stopping). */
+    boolean madServicesSettled() {
+        for (PortMadService m : madServicesAlive) {
+            PortMadService.State st = m.state();
+            if (st == PortMadService.State.NEW || st == PortMadService.State.STARTING
+                    || st == PortMadService.State.STOPPING) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The HCA objects of {@code resource} (PD, MR, CQ, AH) IBAL's MAD services of this CA hold. */
+    int madServicesHold(String resource) {
+        int n = 0;
+        for (PortMadService m : madServicesAlive) {
+            n += m.held(resource);
+        }
+        return n;
+    }
+
+    /** Sets the port's MAD service (null: none); returns the one it replaces. */
+    PortMadService setMadService(int port, PortMadService service) {
+        PortMadService[] copy = Arrays.copyOf(madServices, madServices.length);
+        PortMadService old = copy[port];
+        copy[port] = service;
+        madServices = copy;
+        return old;
     }
 
     /** The children in port order. */

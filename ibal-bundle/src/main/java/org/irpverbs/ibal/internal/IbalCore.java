@@ -13,6 +13,7 @@ import org.irpverbs.ibal.IbalIoctl;
 import org.irpverbs.ibal.IbalObjects;
 import org.irpverbs.ibal.IbalRegistration;
 import org.irpverbs.ibal.IbalRequest;
+import org.irpverbs.ibal.internal.mad.PortMadService;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverObject;
 import org.irpverbs.irp.IoManager;
@@ -26,6 +27,7 @@ import org.irpverbs.verbs.AsyncEvent;
 import org.irpverbs.verbs.AsyncEventType;
 import org.irpverbs.verbs.PortAttributes;
 import org.irpverbs.verbs.PortState;
+import org.irpverbs.verbs.Verbs;
 import org.irpverbs.verbs.VerbsInterface;
 import org.irpverbs.verbs.VerbsRequest;
 import org.osgi.util.promise.Promise;
@@ -232,6 +234,7 @@ public final class IbalCore implements Ibal {
         for (int p = 1; p <= ca.portCount(); p++) {
             if (ca.child(p) != null) {
                 ca.setChild(p, null);
+                stopMadService(ca, p);
                 hadChildren = true;
             }
         }
@@ -273,13 +276,45 @@ public final class IbalCore implements Ibal {
             // before the PnP manager learns of the child, so no request arrives without its queues
             child.bind(pdo);
             ca.setChild(port.port(), child);
+            startMadService(ca, port.port());
             return true;
         }
         if (!active && existing != null) {
             ca.setChild(port.port(), null);
+            stopMadService(ca, port.port());
             return true;
         }
         return false;
+    }
+
+    /**
+     * The port's MAD service (QP0, QP1, agents) runs while the port has its child. Its start and
+     * stop are operations of the serial queue of their own, queued after the current one: no two
+     * run at once (so no two completion threads first-run the same code together, docs/architecture.md
+     * §6), and a stop follows the start it undoes. A failed start logs why and leaves the port
+     * without agents.
+     */
+    private void startMadService(CiCa ca, int port) {
+        PortMadService mad = PortMadService.create(io, new Verbs(io, ca.hca), ca.speedPath(), port);
+        PortMadService old = ca.setMadService(port, mad);
+        if (old != null) {
+            stopped(ca, old);
+        }
+        ca.madServicesAlive.add(mad);
+        serial.enqueue(() -> stage(mad.start().recover(failed -> null)));
+    }
+
+    /** Stops the port's MAD service: its agents' transactions settle CANCELLED, its QPs are destroyed. */
+    private void stopMadService(CiCa ca, int port) {
+        PortMadService mad = ca.setMadService(port, null);
+        if (mad != null) {
+            stopped(ca, mad);
+        }
+    }
+
+    private void stopped(CiCa ca, PortMadService mad) {
+        // a failed destroy is logged by the service itself
+        serial.enqueue(() -> stage(mad.stop().recover(failed -> null).onResolve(() -> ca.madServicesAlive.remove(mad))));
     }
 
     private void invalidate() {

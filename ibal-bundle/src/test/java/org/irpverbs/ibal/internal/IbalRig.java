@@ -68,6 +68,8 @@ final class IbalRig implements AutoCloseable {
 
     static {
         preloadIbalClasses();
+        // the MAD service chains promise operations at DISPATCH: the promise bundle's code too
+        org.irpverbs.hca.core.testing.CodePreloader.preload(org.osgi.util.promise.Promise.class);
     }
 
     /**

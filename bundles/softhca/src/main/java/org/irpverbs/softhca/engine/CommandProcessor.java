@@ -21,6 +21,7 @@ import org.irpverbs.verbs.QpAttributes;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.QpTransitions;
 import org.irpverbs.verbs.QpType;
+import org.irpverbs.verbs.SpecialQpType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -162,6 +163,8 @@ final class CommandProcessor {
             return queryQp(s, q.qpn());
         } else if (c instanceof Command.WriteMgm m) {
             return writeMgm(s, m.gid(), m.mlid(), m.qpns());
+        } else if (c instanceof Command.ConfSpecialQp q) {
+            return confSpecialQp(s, q);
         } else if (c instanceof Command.MadIfc m) {
             if (s.port(m.port()) == null || m.mad() == null || m.mad().length != MadAgent.MAD_BYTES) {
                 return CommandStatus.BAD_PARAM;
@@ -234,6 +237,7 @@ final class CommandProcessor {
             closePort(s, p);
         }
         s.profile = null;
+        java.util.Arrays.fill(s.specialQpBase, -1);
         s.qps = null;
         s.cqs = null;
         s.mpts = null;
@@ -520,7 +524,17 @@ final class CommandProcessor {
                     || setup.maxInlineData() > MAX_INLINE) {
                 return CommandStatus.BAD_PARAM;
             }
+            SpecialQpType special = s.specialType(qpn);
+            if (special != null && (setup.type() != QpType.UD || a.port != s.specialPort(special, qpn))) {
+                LOG.debug("{}: RST2INIT of special QP context 0x{}: UD on port {} only", config.name(),
+                        Integer.toHexString(qpn), s.specialPort(special, qpn));
+                return CommandStatus.BAD_PARAM;
+            }
             qp = new QpContext(qpn, s, setup, sendCq, recvCq);
+            if (special != null) {
+                qp.special = special;
+                qp.wireQpn = special.qpn();
+            }
             qp.live = true;
             sendCq.qpRefs++;
             recvCq.qpRefs++;
@@ -529,6 +543,9 @@ final class CommandProcessor {
             qp.state = QpState.INIT;
             s.qps.set(qpn, qp);
             return CommandStatus.OK;
+        }
+        if (qp.special != null && a.has(QpAttributes.PORT) && a.port != qp.attrs.port) {
+            return CommandStatus.BAD_PARAM; // a special QP belongs to its port
         }
         apply(qp, a);
         switch (target) {
@@ -645,6 +662,41 @@ final class CommandProcessor {
         return CommandStatus.OK;
     }
 
+    /**
+     * CONF_SPECIAL_QP: the range of QP contexts that are the ports' QP0 or QP1. Refused
+     * (BAD_RES_STATE) while a context in the old or new range lives, because the hardware would
+     * otherwise reroute a live QP.
+     */
+    private CommandStatus confSpecialQp(DeviceState s, Command.ConfSpecialQp q) {
+        if (q.type() == null) {
+            return CommandStatus.BAD_PARAM;
+        }
+        int base = q.baseQpn();
+        int ports = s.ports.length;
+        if (base < -1 || (base >= 0 && (long) base + ports > s.profile.qps())) {
+            return CommandStatus.BAD_INDEX;
+        }
+        int old = s.specialQpBase[q.type().ordinal()];
+        for (int range : new int[] {old, base}) {
+            for (int i = 0; range >= 0 && i < ports; i++) {
+                QpContext live = s.qps.get(range + i);
+                if (live != null && live.live) {
+                    return CommandStatus.BAD_RES_STATE;
+                }
+            }
+        }
+        if (base >= 0) {
+            for (SpecialQpType other : SpecialQpType.values()) {
+                int ob = s.specialQpBase[other.ordinal()];
+                if (other != q.type() && ob >= 0 && base < ob + ports && ob < base + ports) {
+                    return CommandStatus.BAD_PARAM; // the two types' ranges overlap
+                }
+            }
+        }
+        s.specialQpBase[q.type().ordinal()] = base;
+        return CommandStatus.OK;
+    }
+
     // ---- multicast ----
 
     private CommandStatus writeMgm(DeviceState s, byte[] gid, int mlid, int[] qpns) {
@@ -654,8 +706,8 @@ final class CommandProcessor {
         int[] members = qpns == null ? new int[0] : qpns.clone();
         for (int qpn : members) {
             QpContext qp = s.qps.get(qpn);
-            if (qp == null || qp.type != QpType.UD) {
-                return CommandStatus.BAD_PARAM;
+            if (qp == null || qp.type != QpType.UD || qp.special != null) {
+                return CommandStatus.BAD_PARAM; // QP0 and QP1 never join a group (IBA 10.5.2.1)
             }
         }
         int slot = mlid - Lrh.MULTICAST_LID_FIRST;

@@ -44,6 +44,11 @@ final class DeviceState {
     final AtomicIntegerArray icmChunksMapped = new AtomicIntegerArray(IcmTable.values().length);
     final boolean[] eqs = new boolean[MAX_EQS];
     final HcaPort[] ports;
+    /**
+     * CONF_SPECIAL_QP: per {@link org.irpverbs.verbs.SpecialQpType} ordinal, the QP context of port
+     * 1's special QP of that type (port p's is base + p - 1), or -1 while not configured.
+     */
+    final int[] specialQpBase = {-1, -1};
     final MgmEntry[] mgm = new MgmEntry[Lrh.MULTICAST_LID_LAST - Lrh.MULTICAST_LID_FIRST + 1];
     int mgmCount;
     /** Valid MPTs by start address: how INLINE data is read at post time (see DataPath). */
@@ -97,6 +102,29 @@ final class DeviceState {
         if (memFree) {
             icmLive[t.ordinal()][t.chunkOf(index)] += delta;
         }
+    }
+
+    /** The special QP type QP context {@code qpn} is configured as, or null; its port is {@link #specialPort}. */
+    org.irpverbs.verbs.SpecialQpType specialType(int qpn) {
+        for (org.irpverbs.verbs.SpecialQpType t : org.irpverbs.verbs.SpecialQpType.values()) {
+            int base = specialQpBase[t.ordinal()];
+            if (base >= 0 && qpn >= base && qpn < base + ports.length) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** The port of special QP context {@code qpn} of type {@code t}. */
+    int specialPort(org.irpverbs.verbs.SpecialQpType t, int qpn) {
+        return qpn - specialQpBase[t.ordinal()] + 1;
+    }
+
+    /** The QP context that is QPN {@code wireQpn} (0 or 1) of {@code port}, or null. */
+    QpContext specialQp(int wireQpn, int port) {
+        int base = specialQpBase[wireQpn];
+        ContextTable<QpContext> table = qps;
+        return base < 0 || table == null ? null : table.get(base + port - 1);
     }
 
     HcaPort port(int number) {

@@ -31,6 +31,14 @@ final class QpContext {
     /** The attributes given so far (engine thread); {@link QpAttributes#mask} accumulates. */
     final QpAttributes attrs = new QpAttributes();
 
+    /**
+     * Set at RST2INIT when CONF_SPECIAL_QP made this context a port's QP0 or QP1 (null otherwise):
+     * then it is reached, and sends, as QPN {@link #wireQpn} of its port only.
+     */
+    org.irpverbs.verbs.SpecialQpType special;
+    /** The QPN packets carry for this QP: {@link #qpn}, or 0/1 for a special QP. */
+    int wireQpn;
+
     volatile QpState state = QpState.RESET;
     /** Between RST2INIT and TO_RST: holds its CQs and its ICM chunk (engine thread). */
     boolean live;
@@ -96,6 +104,7 @@ final class QpContext {
 
     QpContext(int qpn, DeviceState device, Command.QpSetup setup, CqContext sendCq, CqContext recvCq) {
         this.qpn = qpn;
+        this.wireQpn = qpn;
         this.device = device;
         this.type = setup.type();
         this.pd = setup.pd();

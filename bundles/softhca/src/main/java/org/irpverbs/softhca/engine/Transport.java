@@ -100,6 +100,8 @@ final class Transport {
                 receiveRun(s, port, frame, b, l);
             } else if (l.opcode.isUd()) {
                 ud.receive(s, port, b, l);
+            } else if (Lrh.vl(b, l.lrhOffset) == Lrh.VL_MANAGEMENT) {
+                hca.count(Counter.MALFORMED); // VL15 carries SMPs (UD, to QP0) only (IBA 7.6.5)
             } else {
                 rcReceive(s, port, b, l);
             }

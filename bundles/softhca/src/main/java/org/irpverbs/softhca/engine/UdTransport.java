@@ -14,6 +14,7 @@ import org.irpverbs.softhca.wire.OpCode;
 import org.irpverbs.softhca.wire.PacketLayout;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.QpType;
+import org.irpverbs.verbs.SpecialQpType;
 import org.irpverbs.verbs.WcOpcode;
 import org.irpverbs.verbs.WcStatus;
 import org.irpverbs.verbs.WrOpcode;
@@ -26,6 +27,12 @@ import org.irpverbs.verbs.WrOpcode;
  * places the GRH in the first 40 bytes of the receive buffer (left untouched if the packet had
  * none) and the payload after it, and reports source QPN and LID. A send error takes the QP to
  * SQE; a receive error to ERR.
+ *
+ * <p>Special QPs (CONF_SPECIAL_QP): a packet for QPN 0 or 1 goes to that port's QP0 or QP1
+ * context; QP0 sends and receives on VL15 only, with no P_Key or Q_Key check; QP1 accepts only the
+ * GSI Q_Key 0x80010000; both send with source QPN 0 or 1. Simplification: mthca runs the special
+ * QPs as MLX QPs, for which the driver builds the LRH/BTH/DETH in the WQE; here the hardware builds
+ * them as for any UD QP, which puts the same headers on the wire.
  *
  * <p>Owns no QP state beyond the send cursor ({@code sendIndex}, {@code nextPsn}) of UD QPs. Not
  * thread-safe: the engine's pass only (EngineThread serialises the passes). Allocation per
@@ -94,7 +101,9 @@ final class UdTransport {
                     dgid.interfaceId());
             p = Lrh.BYTES + Grh.BYTES;
         } else {
-            Lrh.write(b, 0, 0, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, w.destLid, 0, port.lid);
+            // SMPs travel on the management lane VL15 (IBA 7.6.5); everything else on VL0
+            int vl = qp.special == SpecialQpType.SMI ? Lrh.VL_MANAGEMENT : 0;
+            Lrh.write(b, 0, vl, 0, qp.attrs.serviceLevel, Lrh.LNH_IBA_LOCAL, w.destLid, 0, port.lid);
             p = Lrh.BYTES;
         }
         Bth.write(b, p, op.code(), w.solicited, true, 0, 0, PacketTransmitter.pkeyOf(qp, port), multicast ? Bth.MULTICAST_QPN : w.remoteQpn,
@@ -102,7 +111,7 @@ final class UdTransport {
         qp.nextPsn = Bth.psnAdd(qp.nextPsn, 1);
         p += Bth.BYTES;
         int qkey = (w.remoteQkey & 0x80000000) != 0 ? qp.attrs.qkey : w.remoteQkey;
-        Deth.write(b, p, qkey, qp.qpn);
+        Deth.write(b, p, qkey, qp.wireQpn);
         p += Deth.BYTES;
         if (imm) {
             ImmDt.write(b, p, w.immediate);
@@ -150,9 +159,25 @@ final class UdTransport {
                 }
             }
         } else {
-            QpContext qp = s.qps.get(Bth.destQp(b, l.bthOffset));
+            int destQp = Bth.destQp(b, l.bthOffset);
+            boolean management = Lrh.vl(b, l.lrhOffset) == Lrh.VL_MANAGEMENT;
+            QpContext qp;
+            if (destQp <= SpecialQpType.GSI.qpn()) {
+                // QPN 0 and 1 are each port's own special QPs, wherever CONF_SPECIAL_QP put their contexts
+                qp = s.specialQp(destQp, port.number);
+            } else {
+                qp = s.qps.get(destQp);
+                if (qp != null && qp.special != null) {
+                    qp = null; // a special QP's context is reached as QPN 0 or 1 only
+                }
+            }
             if (qp == null || qp.attrs.port != port.number) {
                 hca.count(Counter.NO_QP_DROPS);
+                return;
+            }
+            if (management != (qp.special == SpecialQpType.SMI)) {
+                // VL15 carries SMPs only, and SMPs come on VL15 only (IBA 7.6.5, C7-42)
+                hca.count(Counter.MALFORMED);
                 return;
             }
             deliverDatagram(qp, port, b, l);
@@ -166,10 +191,14 @@ final class UdTransport {
             hca.count(Counter.NO_QP_DROPS);
             return;
         }
-        if (!Transport.pkeyAccepted(hca, qp, port, b, l)) {
+        // QP0 checks neither P_Key nor Q_Key (IBA 10.9.3, 9.6.1.1.1: SMPs must reach the SMA even
+        // with a P_Key table still empty); QP1 accepts only the well-known GSI Q_Key (C9-49)
+        SpecialQpType special = qp.special;
+        if (special != SpecialQpType.SMI && !Transport.pkeyAccepted(hca, qp, port, b, l)) {
             return;
         }
-        if (Deth.qkey(b, l.dethOffset) != qp.attrs.qkey) {
+        int expectedQkey = special == SpecialQpType.GSI ? SpecialQpType.GSI_QKEY : qp.attrs.qkey;
+        if (special != SpecialQpType.SMI && Deth.qkey(b, l.dethOffset) != expectedQkey) {
             port.qkeyViolations.incrementAndGet();
             hca.count(Counter.QKEY_VIOLATIONS);
             return;

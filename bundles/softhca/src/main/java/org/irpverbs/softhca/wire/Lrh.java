@@ -34,6 +34,8 @@ public record Lrh(int vl, int linkVersion, int sl, int lnh, int dlid, int packet
     public static final int LNH_IBA_LOCAL = 2;
     /** IBA transport with a GRH before the BTH. */
     public static final int LNH_IBA_GLOBAL = 3;
+    /** VL15, the management virtual lane: subnet management packets (QP0) only (IBA 7.6.5). */
+    public static final int VL_MANAGEMENT = 15;
     public static final int MULTICAST_LID_FIRST = 0xC000;
     public static final int MULTICAST_LID_LAST = 0xFFFE;
     public static final int PERMISSIVE_LID = 0xFFFF;

@@ -20,7 +20,7 @@
  * nothing, and are meant for the data path. Buffers must be in big-endian order (the
  * {@link java.nio.ByteBuffer} default).
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.irpverbs.softhca.wire;
 

@@ -53,6 +53,10 @@ final class McastVerbs {
             return call.reject(NtStatus.INVALID_PARAMETER,
                     "only UD QPs join multicast groups; QP " + qp.number() + " is " + qp.type());
         }
+        if (((QpContext) qp.driverState()).special != null) {
+            return call.reject(NtStatus.INVALID_PARAMETER, "QP " + qp.number() + " is a port's "
+                    + ((QpContext) qp.driverState()).special + " QP; special QPs join no multicast group (IBA 10.5.2.1)");
+        }
         if (qp.state() == org.irpverbs.verbs.QpState.RESET) {
             // the firmware has no context for a QP before RST2INIT, so WRITE_MGM cannot name it
             return call.reject(NtStatus.INVALID_DEVICE_STATE, "QP " + qp.number()

@@ -9,6 +9,8 @@ import org.irpverbs.softhca.Opcode;
 import org.irpverbs.verbs.QpAttributes;
 import org.irpverbs.verbs.QpState;
 import org.irpverbs.verbs.QpTransitions;
+import org.irpverbs.verbs.QpType;
+import org.irpverbs.verbs.SpecialQpType;
 import org.irpverbs.verbs.QueuePair;
 import org.irpverbs.verbs.ScatterGatherList;
 import org.irpverbs.verbs.VerbsRequest;
@@ -21,54 +23,94 @@ import org.irpverbs.verbs.VerbsRequest;
  * transition command; the handle's state changes only when the command succeeded. DESTROY_QP moves
  * the QP to RESET first (TO_RST) unless it is there, then releases it. Only one MODIFY_QP or
  * DESTROY_QP runs on a QP at a time; an overlapping one fails with INVALID_DEVICE_STATE.
+ * CREATE_SPECIAL_QP makes a port's QP0 or QP1 the same way, on the context CONF_SPECIAL_QP
+ * assigned at start (mthca_alloc_sqp).
  */
 final class QpVerbs {
     private QpVerbs() {}
 
+    /** What CREATE_QP and CREATE_SPECIAL_QP have in common. */
+    private record Shape(org.irpverbs.verbs.ProtectionDomain pd, QpType type, org.irpverbs.verbs.CompletionQueue sendCq,
+            org.irpverbs.verbs.CompletionQueue recvCq, int maxSendWr, int maxRecvWr, int maxSge, int maxInlineData,
+            boolean signalAll) {
+    }
+
     static int create(VerbCall call) {
-        VerbsRequest.CreateQp request = (VerbsRequest.CreateQp) call.request;
+        VerbsRequest.CreateQp r = (VerbsRequest.CreateQp) call.request;
+        Tables t = call.device.tables();
+        return create(call, new Shape(r.pd, r.type, r.sendCq, r.recvCq, r.maxSendWr, r.maxRecvWr, r.maxSge,
+                r.maxInlineData, r.signalAll), null, 0, () -> {
+                    int qpn = t.qps.allocate();
+                    return qpn >= 0 ? qpn : -1;
+                }, "the QP table is full (" + t.qps.capacity() + " QPs)", NtStatus.INSUFFICIENT_RESOURCES);
+    }
+
+    /**
+     * CREATE_SPECIAL_QP: as CREATE_QP, with the context CONF_SPECIAL_QP made the port's QP0 or QP1
+     * (Tables#claimSpecialQp) instead of an allocated number; UD, no inline data (MADs are gathered).
+     */
+    static int createSpecial(VerbCall call) {
+        VerbsRequest.CreateSpecialQp r = (VerbsRequest.CreateSpecialQp) call.request;
+        FunctionDevice device = call.device;
+        int ports = device.config().ports();
+        if (r.port < 1 || r.port > ports) {
+            return call.reject(NtStatus.INVALID_PARAMETER, "port must be 1.." + ports + ", was " + r.port);
+        }
+        Tables t = device.tables();
+        if (t.specialQpBase(r.kind) < 0) {
+            return call.reject(NtStatus.NOT_SUPPORTED,
+                    "the QP table of " + device.name() + " is too small to hold the special QPs");
+        }
+        return create(call, new Shape(r.pd, QpType.UD, r.sendCq, r.recvCq, r.maxSendWr, r.maxRecvWr, r.maxSge, 0,
+                r.signalAll), r.kind, r.port, () -> t.claimSpecialQp(r.kind, r.port),
+                "port " + r.port + " already has its " + r.kind + " QP (QP" + r.kind.qpn() + ")",
+                NtStatus.INVALID_DEVICE_STATE);
+    }
+
+    private static int create(VerbCall call, Shape request, SpecialQpType special, int specialPort,
+            java.util.function.IntSupplier number, String noNumber, int noNumberStatus) {
         FunctionDevice device = call.device;
         Command.DeviceLimits limits = device.limits();
         String bad = badSizes(request, limits);
         if (bad != null) {
             return call.reject(NtStatus.INVALID_PARAMETER, bad);
         }
-        String pdProblem = PdVerbs.use(call, request.pd);
+        String pdProblem = PdVerbs.use(call, request.pd());
         if (pdProblem != null) {
             return call.reject(NtStatus.INVALID_HANDLE, pdProblem);
         }
-        PdContext pd = (PdContext) request.pd.driverState();
+        PdContext pd = (PdContext) request.pd().driverState();
         Undo undo = new Undo().push(pd.life::unuse);
-        String sendCqProblem = useCq(call, request.sendCq, "send CQ");
+        String sendCqProblem = useCq(call, request.sendCq(), "send CQ");
         if (sendCqProblem != null) {
             undo.run(() -> { });
             return call.reject(NtStatus.INVALID_HANDLE, sendCqProblem);
         }
-        CqContext sendCq = (CqContext) request.sendCq.driverState();
+        CqContext sendCq = (CqContext) request.sendCq().driverState();
         undo.push(sendCq.life::unuse);
-        String recvCqProblem = useCq(call, request.recvCq, "receive CQ");
+        String recvCqProblem = useCq(call, request.recvCq(), "receive CQ");
         if (recvCqProblem != null) {
             undo.run(() -> { });
             return call.reject(NtStatus.INVALID_HANDLE, recvCqProblem);
         }
-        CqContext recvCq = (CqContext) request.recvCq.driverState();
+        CqContext recvCq = (CqContext) request.recvCq().driverState();
         undo.push(recvCq.life::unuse);
         Tables t = device.tables();
-        int qpn = t.qps.allocate();
+        int qpn = number.getAsInt();
         if (qpn < 0) {
             undo.run(() -> { });
-            return call.reject(NtStatus.INSUFFICIENT_RESOURCES, "the QP table is full (" + t.qps.capacity() + " QPs)");
+            return call.reject(noNumberStatus, noNumber);
         }
-        undo.push(() -> t.qps.free(qpn));
-        Command.QpSetup setup = new Command.QpSetup(request.type, pd.number, sendCq.cqn, recvCq.cqn, request.maxSendWr,
-                request.maxRecvWr, request.maxSge, request.maxInlineData, request.signalAll);
+        undo.push(() -> t.freeQpn(qpn));
+        Command.QpSetup setup = new Command.QpSetup(request.type(), pd.number, sendCq.cqn, recvCq.cqn,
+                request.maxSendWr(), request.maxRecvWr(), request.maxSge(), request.maxInlineData(), request.signalAll());
         int result = call.pend();
         String qpcMemory = "CREATE_QP: context memory for QP " + qpn;
         String eqpcMemory = "CREATE_QP: extended context memory for QP " + qpn;
         call.acquireOrUndo(IcmTable.QPC, qpn, 1, undo, qpcMemory, () ->
                 call.acquireOrUndo(IcmTable.EQPC, qpn, 1, undo, eqpcMemory, () -> {
-                    QpContext qp = new QpContext(pd, sendCq, recvCq, setup);
-                    QueuePair handle = new QueuePair(device.fdo(), call.file, qpn, qp, request.type);
+                    QpContext qp = new QpContext(pd, sendCq, recvCq, setup, special, specialPort);
+                    QueuePair handle = new QueuePair(device.fdo(), call.file, qpn, qp, request.type());
                     qp.handle = handle;
                     t.qpByNumber.set(qpn, qp);
                     call.succeed(handle);
@@ -76,19 +118,19 @@ final class QpVerbs {
         return result;
     }
 
-    private static String badSizes(VerbsRequest.CreateQp request, Command.DeviceLimits limits) {
+    private static String badSizes(Shape request, Command.DeviceLimits limits) {
         int maxSge = Math.min(limits.maxSge(), ScatterGatherList.MAX);
-        if (request.maxSendWr < 1 || request.maxSendWr > limits.maxQpWr()) {
-            return "maxSendWr must be 1.." + limits.maxQpWr() + ", was " + request.maxSendWr;
+        if (request.maxSendWr() < 1 || request.maxSendWr() > limits.maxQpWr()) {
+            return "maxSendWr must be 1.." + limits.maxQpWr() + ", was " + request.maxSendWr();
         }
-        if (request.maxRecvWr < 0 || request.maxRecvWr > limits.maxQpWr()) {
-            return "maxRecvWr must be 0.." + limits.maxQpWr() + ", was " + request.maxRecvWr;
+        if (request.maxRecvWr() < 0 || request.maxRecvWr() > limits.maxQpWr()) {
+            return "maxRecvWr must be 0.." + limits.maxQpWr() + ", was " + request.maxRecvWr();
         }
-        if (request.maxSge < 1 || request.maxSge > maxSge) {
-            return "maxSge must be 1.." + maxSge + ", was " + request.maxSge;
+        if (request.maxSge() < 1 || request.maxSge() > maxSge) {
+            return "maxSge must be 1.." + maxSge + ", was " + request.maxSge();
         }
-        if (request.maxInlineData < 0 || request.maxInlineData > limits.maxInlineData()) {
-            return "maxInlineData must be 0.." + limits.maxInlineData() + ", was " + request.maxInlineData;
+        if (request.maxInlineData() < 0 || request.maxInlineData() > limits.maxInlineData()) {
+            return "maxInlineData must be 0.." + limits.maxInlineData() + ", was " + request.maxInlineData();
         }
         return null;
     }
@@ -143,6 +185,10 @@ final class QpVerbs {
         int ports = device.config().ports();
         if (why == null && attributes.has(QpAttributes.PORT) && attributes.port > ports) {
             why = "port must be 1.." + ports + ", was " + attributes.port;
+        }
+        if (why == null && qp.special != null && attributes.has(QpAttributes.PORT) && attributes.port != qp.specialPort) {
+            why = "it is port " + qp.specialPort + "'s " + qp.special + " QP, so its port is " + qp.specialPort
+                    + ", not " + attributes.port;
         }
         if (why != null) {
             qp.life.end();
@@ -237,7 +283,7 @@ final class QpVerbs {
         ContextMemory icm = device.memory();
         icm.release(IcmTable.QPC, qpn, 1, commands, qpc -> icm.release(IcmTable.EQPC, qpn, 1, commands, eqpc -> {
             t.qpByNumber.compareAndSet(qpn, qp, null);
-            t.qps.free(qpn);
+            t.freeQpn(qpn);
             qp.pd.life.unuse();
             qp.sendCq.life.unuse();
             qp.recvCq.life.unuse();

@@ -10,9 +10,9 @@ import org.irpverbs.verbs.ScatterGatherList;
 import org.irpverbs.verbs.VerbsRequest;
 
 /**
- * QUERY_CA (from what START learned: QUERY_FW, QUERY_DEV_LIM, the profile; no command) and
+ * QUERY_CA (from what START learned: QUERY_FW, QUERY_DEV_LIM, the profile; no command),
  * QUERY_PORT (a MAD_IFC with SubnGet(PortInfo), so that the LID and state a subnet manager set are
- * what the client sees).
+ * what the client sees) and LOCAL_MAD (a client's MAD through MAD_IFC).
  */
 final class QueryVerbs {
     /** mthca reports board revision A0. */
@@ -36,13 +36,40 @@ final class QueryVerbs {
         return NtStatus.SUCCESS;
     }
 
+    private static int rejectPort(VerbCall call, HcaConfig config, int port) {
+        return call.reject(NtStatus.INVALID_PARAMETER,
+                "port must be 1.." + config.ports() + " on " + config.name() + ", was " + port);
+    }
+
+    /** LOCAL_MAD: one MAD_IFC; the result is the agent's response MAD or null. */
+    static int localMad(VerbCall call) {
+        VerbsRequest.LocalMad request = (VerbsRequest.LocalMad) call.request;
+        HcaConfig config = call.device.config();
+        int port = request.port;
+        if (port < 1 || port > config.ports()) {
+            return rejectPort(call, config, port);
+        }
+        if (request.mad.length != PortInfoMad.MAD_SIZE) {
+            return call.reject(NtStatus.INVALID_PARAMETER,
+                    "a MAD is " + PortInfoMad.MAD_SIZE + " bytes, was " + request.mad.length);
+        }
+        int result = call.pend();
+        call.commands().run(new Command.MadIfc(port, request.mad), (status, command) -> {
+            if (!NtStatus.isSuccess(status)) {
+                call.fail(status, VerbCall.commandFailed("LOCAL_MAD port " + port, status, command));
+                return;
+            }
+            call.succeed(command.output() instanceof byte[] response ? response : null);
+        });
+        return result;
+    }
+
     static int queryPort(VerbCall call) {
         VerbsRequest.QueryPort request = (VerbsRequest.QueryPort) call.request;
         HcaConfig config = call.device.config();
         int port = request.port;
         if (port < 1 || port > config.ports()) {
-            return call.reject(NtStatus.INVALID_PARAMETER,
-                    "port must be 1.." + config.ports() + " on " + config.name() + ", was " + port);
+            return rejectPort(call, config, port);
         }
         int result = call.pend();
         byte[] mad = PortInfoMad.request(port, TRANSACTION_IDS.getAndIncrement());

@@ -12,15 +12,17 @@ import org.irpverbs.softhca.Command;
 import org.irpverbs.softhca.HcaConfig;
 import org.irpverbs.softhca.SoftHcaHardware;
 import org.irpverbs.softhca.cmdif.HcrRequest;
+import org.irpverbs.verbs.SpecialQpType;
 
 /**
  * START's command chain: the context-memory mode's bring-up (ending with INIT_HCA), then SW2HW_EQ
- * for the event queue and INIT_IB for each port. Each command is sent from the previous one's
+ * for the event queue, CONF_SPECIAL_QP for the special QPs and INIT_IB for each port. Each command is sent from the previous one's
  * completion; the first failure completes START with that command's status.
  * <pre>
  *   Tavor:    SYS_EN ─► QUERY_FW ─► QUERY_DEV_LIM ─► INIT_HCA ─┐
  *   mem-free: QUERY_FW ─► MAP_FA ─► RUN_FW ─► QUERY_DEV_LIM ─► INIT_HCA ─┤
  *                                                  SW2HW_EQ ◄───────────┘
+ *                                                  CONF_SPECIAL_QP SMI, GSI
  *                                                  INIT_IB port 1 ... port n ─► STARTED
  * </pre>
  * QUERY_FW raises the command interface's bound from 1 to the firmware's; QUERY_DEV_LIM's limits
@@ -52,6 +54,10 @@ final class StartSequence implements StartupState {
             }
             return new Command.Sw2HwEq(FunctionDevice.EQN);
         });
+        // as mthca_init_qp_table: tell the firmware which contexts are the ports' QP0 and QP1
+        for (SpecialQpType type : SpecialQpType.values()) {
+            all.add(state -> new Command.ConfSpecialQp(type, device.tables().specialQpBase(type)));
+        }
         HcaConfig config = hardware.config();
         for (int port = 1; port <= config.ports(); port++) {
             int p = port;

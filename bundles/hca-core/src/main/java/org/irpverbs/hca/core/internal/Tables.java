@@ -23,6 +23,14 @@ final class Tables {
      * and mthca keeps the low QPNs for the special-QP region as well.
      */
     static final int RESERVED_QPS = 16;
+    /**
+     * The first special-QP context, as mthca's sqp_start (even, after the QPs the firmware keeps):
+     * QP0 of port p is context {@code SPECIAL_QP_BASE + p - 1}, QP1 of port p
+     * {@code SPECIAL_QP_BASE + MAX_PORTS + p - 1}; CONF_SPECIAL_QP tells the firmware so.
+     */
+    static final int SPECIAL_QP_BASE = 8;
+    /** Ports an HCA can have (HcaConfig: 1..2; mthca's MTHCA_MAX_PORTS). */
+    static final int MAX_PORTS = 2;
     /** Address handles each HCA can have (mthca's default AV table). */
     static final int ADDRESS_HANDLES = 1 << 16;
 
@@ -33,6 +41,11 @@ final class Tables {
     final IndexAllocator qps;
     final IndexAllocator ahs;
     final IndexAllocator mcgs;
+    /** Whether the reserved QPNs hold the special-QP region (not when the profile's QP table is tiny). */
+    private final boolean specialQps;
+    /** Per special context (QP0 port 1, 2, QP1 port 1, 2): whether a CREATE_SPECIAL_QP holds it. */
+    private final java.util.concurrent.atomic.AtomicIntegerArray specialClaims =
+            new java.util.concurrent.atomic.AtomicIntegerArray(2 * MAX_PORTS);
     final AtomicReferenceArray<QpContext> qpByNumber;
     final AtomicReferenceArray<CqContext> cqByNumber;
     /** One queue per CQ number, made on first use and reused by later CQs with the same number. */
@@ -48,13 +61,42 @@ final class Tables {
         this.mpts = new IndexAllocator("MPT", profile.mpts(), 1);
         this.mtts = new BuddyAllocator(Integer.highestOneBit(profile.mtts()));
         this.cqs = new IndexAllocator("CQ", profile.cqs(), 0);
-        this.qps = new IndexAllocator("QP", profile.qps(), Math.min(RESERVED_QPS, profile.qps() / 2));
+        int reservedQps = Math.min(RESERVED_QPS, profile.qps() / 2);
+        this.qps = new IndexAllocator("QP", profile.qps(), reservedQps);
+        this.specialQps = reservedQps >= SPECIAL_QP_BASE + 2 * MAX_PORTS;
         this.ahs = new IndexAllocator("AH", ADDRESS_HANDLES, 0);
         this.mcgs = new IndexAllocator("MCG", profile.mcgs(), 0);
         this.qpByNumber = new AtomicReferenceArray<>(profile.qps());
         this.cqByNumber = new AtomicReferenceArray<>(profile.cqs());
         this.notifyQueues = new AtomicReferenceArray<>(profile.cqs());
         this.mptTags = new AtomicIntegerArray(profile.mpts());
+    }
+
+    /** The context of port 1's special QP of type {@code t} for CONF_SPECIAL_QP, or -1 if there is no room. */
+    int specialQpBase(org.irpverbs.verbs.SpecialQpType t) {
+        return specialQps ? SPECIAL_QP_BASE + t.ordinal() * MAX_PORTS : -1;
+    }
+
+    /**
+     * Claims the context of {@code port}'s special QP of type {@code t}: its number, or -1 if
+     * another CREATE_SPECIAL_QP holds it (or there is no special-QP region).
+     */
+    int claimSpecialQp(org.irpverbs.verbs.SpecialQpType t, int port) {
+        int base = specialQpBase(t);
+        if (base < 0) {
+            return -1;
+        }
+        int slot = t.ordinal() * MAX_PORTS + port - 1;
+        return specialClaims.compareAndSet(slot, 0, 1) ? base + port - 1 : -1;
+    }
+
+    /** Frees a QP number: an ordinary one to the allocator, a special context to its claim. */
+    void freeQpn(int qpn) {
+        if (specialQps && qpn >= SPECIAL_QP_BASE && qpn < SPECIAL_QP_BASE + 2 * MAX_PORTS) {
+            specialClaims.set(qpn - SPECIAL_QP_BASE, 0);
+        } else {
+            qps.free(qpn);
+        }
     }
 
     /** The notification queue of CQ number {@code cqn}, made on first use (the device flushes it on removal). */

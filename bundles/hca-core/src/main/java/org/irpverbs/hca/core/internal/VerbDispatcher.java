@@ -29,9 +29,9 @@ final class VerbDispatcher {
     }
 
     private static final int FIRST_FUNCTION = 0x800;
-    private static final Verb[] VERBS = new Verb[19];
+    private static final Verb[] VERBS = new Verb[21];
     /** The code registered for each function number. */
-    private static final int[] CODES = new int[19];
+    private static final int[] CODES = new int[21];
 
     static {
         register(VerbsIoctl.QUERY_CA, QueryVerbs::queryCa);
@@ -54,6 +54,8 @@ final class VerbDispatcher {
         register(VerbsIoctl.DETACH_MCAST, call -> call.device.multicast().serve(call));
         register(VerbsIoctl.GET_ASYNC_EVENT, call -> call.device.async().request(call.irp,
                 (VerbsRequest.GetAsyncEvent) call.request));
+        register(VerbsIoctl.CREATE_SPECIAL_QP, QpVerbs::createSpecial);
+        register(VerbsIoctl.LOCAL_MAD, QueryVerbs::localMad);
     }
 
     private static void register(int code, Verb verb) {

@@ -43,6 +43,7 @@ import org.irpverbs.verbs.QpType;
 import org.irpverbs.verbs.QueuePair;
 import org.irpverbs.verbs.ReceiveWorkRequest;
 import org.irpverbs.verbs.SendWorkRequest;
+import org.irpverbs.verbs.SpecialQpType;
 import org.irpverbs.verbs.Verbs;
 import org.irpverbs.verbs.VerbsIoctl;
 import org.irpverbs.verbs.VerbsRequest;
@@ -436,16 +437,8 @@ public abstract class VerbsConformance {
         CompletionQueue cqB = await(b.createCq(16), "CREATE_CQ B");
         QueuePair qp = await(a.createQp(pd, QpType.UD, cq, cq, 4, 4, 1, 0, true), "CREATE_QP UD");
         QueuePair qpB = await(b.createQp(pdB, QpType.UD, cqB, cqB, 4, 4, 1, 0, true), "CREATE_QP UD B");
-        for (Verbs v : List.of(a, b)) {
-            QueuePair q = v == a ? qp : qpB;
-            QpAttributes init = new QpAttributes().toState(QpState.INIT).set(QpAttributes.PKEY_INDEX).set(QpAttributes.PORT)
-                    .set(QpAttributes.QKEY);
-            init.port = 1;
-            init.qkey = 0x11111111;
-            await(v.modifyQp(q, init), "UD RESET->INIT");
-            await(v.modifyQp(q, new QpAttributes().toState(QpState.RTR)), "UD INIT->RTR");
-            await(v.modifyQp(q, new QpAttributes().toState(QpState.RTS).set(QpAttributes.SQ_PSN)), "UD RTR->RTS");
-        }
+        udToRts(a, qp, 1, 0x11111111);
+        udToRts(b, qpB, 1, 0x11111111);
         VerbsSpeedPath speed = rig.speedPath("hcaA");
         VerbsSpeedPath speedB = rig.speedPath("hcaB");
         ReceiveWorkRequest recv = new ReceiveWorkRequest();
@@ -475,6 +468,117 @@ public abstract class VerbsConformance {
         assertEquals(11, wc[0].sourceLid);
         assertFalse("routed by LID: no GRH", wc[0].grhPresent);
         assertFails(a.destroy(pd), NtStatus.INVALID_DEVICE_STATE, "still used by", "DEALLOC_PD with an AH");
+        rig.assertClean();
+    }
+
+    /** Brings a UD QP (ordinary or special) to RTS on {@code port} with {@code qkey}. */
+    private static void udToRts(Verbs v, QueuePair q, int port, int qkey) {
+        QpAttributes init = new QpAttributes().toState(QpState.INIT).set(QpAttributes.PKEY_INDEX).set(QpAttributes.PORT)
+                .set(QpAttributes.QKEY);
+        init.port = port;
+        init.qkey = qkey;
+        await(v.modifyQp(q, init), "UD RESET->INIT");
+        await(v.modifyQp(q, new QpAttributes().toState(QpState.RTR)), "UD INIT->RTR");
+        await(v.modifyQp(q, new QpAttributes().toState(QpState.RTS).set(QpAttributes.SQ_PSN)), "UD RTR->RTS");
+    }
+
+    private static WorkCompletion pollOne(VerbsSpeedPath speed, CompletionQueue cq) {
+        WorkCompletion[] wc = {new WorkCompletion()};
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (speed.pollCq(cq, wc, 1) == 0) {
+            assertTrue("no completion on CQ " + cq.number() + " within 30 s", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+        return wc[0];
+    }
+
+    /**
+     * CREATE_SPECIAL_QP gives each port its QP1 and QP0: a datagram to QPN 1 (with the GSI Q_Key)
+     * or QPN 0 of a port lands in that port's special QP and says it came from QPN 1 or 0; one of
+     * each per port, bound to its port, never in a multicast group; destroying one frees it for
+     * the next. LOCAL_MAD reaches the port's own subnet management agent.
+     */
+    @Test
+    public void specialQpsAreQpn0And1OfTheirPortAndLocalMadsReachTheAgent() {
+        Verbs a = rig.verbs("hcaA");
+        Verbs b = rig.verbs("hcaB");
+        ProtectionDomain pd = await(a.allocPd(), "ALLOC_PD");
+        ProtectionDomain pdB = await(b.allocPd(), "ALLOC_PD B");
+        ByteBuffer memory = ByteBuffer.allocate(4096);
+        MemoryRegion mr = await(a.regMr(pd, memory, 0x2000, AccessFlags.LOCAL_WRITE), "REG_MR");
+        ByteBuffer memoryB = ByteBuffer.allocate(4096);
+        MemoryRegion mrB = await(b.regMr(pdB, memoryB, 0x3000, AccessFlags.LOCAL_WRITE), "REG_MR B");
+        CompletionQueue cq = await(a.createCq(16), "CREATE_CQ");
+        CompletionQueue cqB = await(b.createCq(16), "CREATE_CQ B");
+        QueuePair gsi = await(a.createSpecialQp(SpecialQpType.GSI, 1, pd, cq, cq, 4, 4, 1, true), "QP1 A");
+        QueuePair gsiB = await(b.createSpecialQp(SpecialQpType.GSI, 1, pdB, cqB, cqB, 4, 4, 1, true), "QP1 B");
+        QueuePair smiB = await(b.createSpecialQp(SpecialQpType.SMI, 2, pdB, cqB, cqB, 4, 4, 1, true), "QP0 B port 2");
+        QueuePair smi = await(a.createSpecialQp(SpecialQpType.SMI, 2, pd, cq, cq, 4, 4, 1, true), "QP0 A port 2");
+        assertFails(a.createSpecialQp(SpecialQpType.GSI, 1, pd, cq, cq, 4, 4, 1, true), NtStatus.INVALID_DEVICE_STATE,
+                "already has its GSI QP", "a second QP1 on port 1");
+        assertFails(a.createSpecialQp(SpecialQpType.GSI, 3, pd, cq, cq, 4, 4, 1, true), NtStatus.INVALID_PARAMETER,
+                "port must be 1..2", "QP1 of port 3");
+        QpAttributes wrongPort = new QpAttributes().toState(QpState.INIT).set(QpAttributes.PKEY_INDEX)
+                .set(QpAttributes.PORT).set(QpAttributes.QKEY);
+        wrongPort.port = 2;
+        wrongPort.qkey = SpecialQpType.GSI_QKEY;
+        assertFails(a.modifyQp(gsi, wrongPort), NtStatus.INVALID_PARAMETER, "its port is 1", "QP1 of port 1 on port 2");
+        udToRts(a, gsi, 1, SpecialQpType.GSI_QKEY);
+        udToRts(b, gsiB, 1, SpecialQpType.GSI_QKEY);
+        udToRts(a, smi, 2, 0);
+        udToRts(b, smiB, 2, 0);
+        byte[] gid = new byte[16];
+        gid[0] = (byte) 0xFF;
+        assertFails(a.attachMulticast(gsi, gid, 0xC001), NtStatus.INVALID_PARAMETER, "special QPs join no multicast",
+                "ATTACH_MCAST on QP1");
+        VerbsSpeedPath speed = rig.speedPath("hcaA");
+        VerbsSpeedPath speedB = rig.speedPath("hcaB");
+        for (int i = 0; i < 2; i++) {
+            QueuePair to = i == 0 ? gsiB : smiB;
+            ReceiveWorkRequest recv = new ReceiveWorkRequest();
+            recv.wrId = 100 + i;
+            recv.sgl.add(0x3000, 4096, mrB.lkey());
+            assertEquals(NtStatus.SUCCESS, speedB.postReceive(to, recv));
+            SendWorkRequest send = new SendWorkRequest();
+            send.sgl.add(0x2000, 256, mr.lkey());
+            send.remoteQpn = i == 0 ? 1 : 0;
+            send.remoteQkey = i == 0 ? SpecialQpType.GSI_QKEY : 0;
+            send.addressHandle = await(a.createAh(pd, i == 0 ? 1 : 2, i == 0 ? 13 : 14, 0), "CREATE_AH");
+            assertEquals(NtStatus.SUCCESS, speed.postSend(i == 0 ? gsi : smi, send));
+            assertEquals("sent", WcOpcode.SEND, pollOne(speed, cq).opcode);
+            WorkCompletion got = pollOne(speedB, cqB);
+            assertEquals(WcOpcode.RECV, got.opcode);
+            assertEquals(100 + i, got.wrId);
+            assertEquals("the special QP's context received it", to.number(), got.qpNumber);
+            assertEquals("the wire names QPN " + (1 - i), 1 - i, got.sourceQp);
+            assertEquals(i == 0 ? 11 : 12, got.sourceLid);
+            assertEquals(40 + 256, got.byteLength);
+        }
+        // LOCAL_MAD: SubnGet(NodeInfo) answered by port 1's SMA; a Set is consumed without answer
+        byte[] mad = new byte[256];
+        mad[0] = 1;
+        mad[1] = 0x01;
+        mad[2] = 1;
+        mad[3] = 0x01;
+        mad[16] = 0x00;
+        mad[17] = 0x11;
+        byte[] response = await(a.localMad(1, mad), "LOCAL_MAD SubnGet(NodeInfo)");
+        assertNotNull(response);
+        assertEquals("GetResp", (byte) 0x81, response[3]);
+        assertEquals(rig.hardware("hcaA").config().nodeGuid(), ByteBuffer.wrap(response).getLong(64 + 12));
+        mad[3] = 0x02;
+        assertNull("SubnSet is not the SMA's to answer here", await(a.localMad(1, mad), "LOCAL_MAD SubnSet"));
+        assertFails(a.localMad(1, new byte[255]), NtStatus.INVALID_PARAMETER, "a MAD is 256 bytes", "a short MAD");
+        assertFails(a.localMad(0, mad), NtStatus.INVALID_PARAMETER, "port must be", "LOCAL_MAD port 0");
+        await(a.destroy(gsi), "DESTROY_QP QP1");
+        QueuePair again = await(a.createSpecialQp(SpecialQpType.GSI, 1, pd, cq, cq, 4, 4, 1, true), "QP1 A again");
+        assertEquals("the same context is port 1's QP1 again", gsi.number(), again.number());
+        for (org.irpverbs.verbs.VerbsHandle h : List.of(again, smi)) {
+            await(a.destroy(h), "DESTROY special QP");
+        }
+        for (org.irpverbs.verbs.VerbsHandle h : List.of(gsiB, smiB)) {
+            await(b.destroy(h), "DESTROY special QP B");
+        }
         rig.assertClean();
     }
 
