@@ -95,7 +95,11 @@ public class DistributionIT {
     private Started start(File home, String javaHome, Map<String, String> environment, String command) throws IOException {
         File script = new File(home, "bin/irpverbs");
         assertTrue("build the distribution first: " + script, script.canExecute());
-        ProcessBuilder pb = new ProcessBuilder(List.of(script.getPath(), "-c", command));
+        // as from a user's terminal, where SIGINT is never ignored: a build started as a background
+        // job (nohup, a CI step, `cmd &` in a script) ignores SIGINT and SIGQUIT, every process it
+        // starts inherits that, and bash cannot trap a signal ignored at its entry, so a Ctrl-C
+        // test would hang (seen: SigIgn 0x7 in a background verify loop)
+        ProcessBuilder pb = new ProcessBuilder(List.of("env", "--default-signal=INT,QUIT", script.getPath(), "-c", command));
         if (javaHome != null) {
             pb.environment().put("JAVA_HOME", javaHome);
         }
