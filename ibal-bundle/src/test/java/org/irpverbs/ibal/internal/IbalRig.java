@@ -195,6 +195,13 @@ final class IbalRig implements AutoCloseable {
         }
     }
 
+    /** The HCA objects IBAL's clients hold: the HCA's count less what IBAL's own MAD services hold. */
+    int clientsInUse(String ca, String resource) {
+        CiCa c = (CiCa) ca(ca);
+        eventually(c::madServicesSettled, "IBAL's MAD services on " + ca + " started or stopped");
+        return hcas.hcaDevice(ca).statistics().resources().get(resource).inUse() - c.madServicesHold(resource);
+    }
+
     IbalCa ca(String name) {
         for (IbalCa ca : core().cas()) {
             if (ca.name().equals(name)) {

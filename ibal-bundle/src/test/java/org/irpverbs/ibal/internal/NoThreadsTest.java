@@ -167,13 +167,12 @@ public class NoThreadsTest {
         assertEquals(CLIENTS * ROUNDS * VERBS_PER_ROUND, verbs.get());
         assertEquals(1000, destroys.get());
         // what is left (a PD and a CQ per round and client) IBAL destroys when the clients' driver goes
-        assertEquals(CLIENTS * ROUNDS + 1, rig.hcas.hcaDevice("hca0").statistics().resources().get("PD").inUse()
-                + rig.hcas.hcaDevice("hca1").statistics().resources().get("PD").inUse());
+        assertEquals(CLIENTS * ROUNDS + 1, rig.clientsInUse("hca0", "PD") + rig.clientsInUse("hca1", "PD"));
         rig.hcas.removeDriver(ulp);
         rig.settle();
         for (String ca : List.of("hca0", "hca1")) {
-            assertEquals(0, rig.hcas.hcaDevice(ca).statistics().resources().get("PD").inUse());
-            assertEquals(0, rig.hcas.hcaDevice(ca).statistics().resources().get("CQ").inUse());
+            assertEquals(0, rig.clientsInUse(ca, "PD"));
+            assertEquals(0, rig.clientsInUse(ca, "CQ"));
         }
         Set<Thread> after = liveThreads();
         after.removeAll(before);

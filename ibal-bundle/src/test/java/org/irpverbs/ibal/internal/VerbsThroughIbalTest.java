@@ -68,11 +68,8 @@ public class VerbsThroughIbalTest {
         return new Verbs(rig.hcas.io, ulpOn(ca, port));
     }
 
-    /** The HCA objects the clients hold: the HCA's count less what IBAL's own MAD services hold. */
     private int inUse(String ca, String resource) {
-        CiCa c = (CiCa) rig.ca(ca);
-        IbalRig.eventually(c::madServicesSettled, "IBAL's MAD services on " + ca + " started or stopped");
-        return rig.hcas.hcaDevice(ca).statistics().resources().get(resource).inUse() - c.madServicesHold(resource);
+        return rig.clientsInUse(ca, resource);
     }
 
     private static IbalObjects objectsOf(IbalCore core, DeviceObject ulpDevice) {
