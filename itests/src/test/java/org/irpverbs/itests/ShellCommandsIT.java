@@ -77,6 +77,24 @@ public class ShellCommandsIT {
         session = processor.createSession(new ByteArrayInputStream(new byte[0]), print, print);
         assertNotNull("hca0 started", started("hca0"));
         assertNotNull("hca1 started", started("hca1"));
+        // These tests prove that a verb command releases everything it made: nothing may be left
+        // on the HCAs. IBAL's MAD service holds a PD, an MR and a CQ on every ACTIVE port, so IBAL
+        // does not run here (IbalIT and DistributionIT cover it); ib-shell needs only its API.
+        for (Bundle b : context.getBundles()) {
+            if ("ibal-bundle".equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+                b.stop();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+        while (!(nothingIn("hca0") && nothingIn("hca1")) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // IBAL's teardown is asynchronous; the bound is liveness only
+        }
+        assertNothingIn("hca0");
+        assertNothingIn("hca1");
+    }
+
+    private boolean nothingIn(String name) throws Exception {
+        return started(name).statistics().resources().values().stream().allMatch(u -> u.inUse() == 0);
     }
 
     @After

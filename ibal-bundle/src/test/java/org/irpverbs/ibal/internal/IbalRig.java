@@ -67,33 +67,11 @@ final class IbalRig implements AutoCloseable {
     }
 
     static {
-        preloadIbalClasses();
-        // the MAD service chains promise operations at DISPATCH: the promise bundle's code too
-        org.irpverbs.hca.core.testing.CodePreloader.preload(org.osgi.util.promise.Promise.class);
-    }
-
-    /**
-     * Loads IBAL's classes at PASSIVE before a test, as the OSGi I/O manager loads a driver
-     * bundle's before it gets devices (docs/architecture.md section 6): otherwise the first
-     * completion through a class makes two completion threads wait for each other's class loading.
-     */
-    private static void preloadIbalClasses() {
-        for (Class<?> anchor : List.of(IbalCore.class, org.irpverbs.ibal.Ibal.class)) {
-            try {
-                java.nio.file.Path root = java.nio.file.Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
-                try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(root)) {
-                    for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
-                        String name = root.relativize(f).toString();
-                        if (name.endsWith(".class") && !name.contains("package-info")) {
-                            Class.forName(name.substring(0, name.length() - 6).replace(java.io.File.separatorChar, '.'),
-                                    true, anchor.getClassLoader());
-                        }
-                    }
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot preload IBAL's classes: " + e, e);
-            }
-        }
+        // IBAL's classes are loaded at PASSIVE before a test, as the OSGi I/O manager loads a driver
+        // bundle's before it gets devices; the MAD service chains promise operations at DISPATCH,
+        // so the promise bundle's code too
+        org.irpverbs.hca.core.testing.CodePreloader.preload(IbalCore.class, org.irpverbs.ibal.Ibal.class,
+                org.osgi.util.promise.Promise.class);
     }
 
     final HcaInterfaces interfaces = new HcaInterfaces();

@@ -6,6 +6,7 @@ import static org.junit.Assert.fail;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.irpverbs.hca.core.testing.CodePreloader;
 import org.irpverbs.hca.core.testing.HcaTestRig;
 import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;
@@ -60,6 +61,10 @@ public class IbalCommandsTest {
 
     @Before
     public void setUp() {
+        // IBAL's code (and the promise code its MAD service chains at DISPATCH) is loaded at
+        // PASSIVE first, as the OSGi I/O manager loads a driver bundle's (see CodePreloader)
+        CodePreloader.preload(IbalCore.class, org.irpverbs.ibal.Ibal.class, org.osgi.util.promise.Promise.class,
+                TavorDriver.class, MemFreeDriver.class);
         rig = new HcaTestRig(new DeviceInterfaceListener() {
             @Override
             public void interfaceEnabled(DeviceObject device, String name) {
