@@ -4,6 +4,8 @@ import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
+import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackages;
 import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
@@ -41,6 +43,11 @@ final class Containers {
         return options(
                 // slf4j-simple sits on the test class path too; keep the container's class space its own
                 frameworkProperty("felix.bootdelegation.implicit").value("false"),
+                // JFR for the blocking detector's attribution of brief contention at DISPATCH; its
+                // event classes are instrumented with references to jdk.jfr.internal.*, which only
+                // boot delegation makes visible to the bundle that defines them
+                systemPackages("jdk.jfr", "jdk.jfr.consumer"),
+                bootDelegationPackages("jdk.jfr", "jdk.jfr.*"),
                 systemProperty("irpverbs.blocking").value(System.getProperty("irpverbs.blocking", "fail")),
                 systemProperty("org.slf4j.simpleLogger.defaultLogLevel").value("warn"),
                 // slf4j 2 finds its provider through the ServiceLoader mediator, which must start first

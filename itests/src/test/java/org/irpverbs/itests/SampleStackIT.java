@@ -28,6 +28,9 @@ public class SampleStackIT extends EchoContainerTest {
     public void stackHasTwoLayersAndBlockingDetectionIsOn() throws Exception {
         DeviceObject device = echo.await(30);
         assertEquals(BlockingDetector.Mode.FAIL, BlockingDetector.mode());
+        assertTrue("the framework sees JFR, so brief contention at DISPATCH is attributed: "
+                + BlockingDetector.briefContentionAttributionProblem(),
+                BlockingDetector.attributesBriefContention());
         DeviceObject top = device.attachedTop();
         assertEquals(DeviceObject.Kind.FUNCTION, top.kind());
         assertEquals(DeviceObject.Kind.PHYSICAL, top.lowerDevice().kind());

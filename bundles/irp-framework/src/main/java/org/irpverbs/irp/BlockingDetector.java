@@ -53,6 +53,14 @@ public final class BlockingDetector {
     private static final List<Consumer<BlockingViolation>> LISTENERS = new CopyOnWriteArrayList<>();
     private static final ConcurrentLinkedQueue<LevelState> THREADS = new ConcurrentLinkedQueue<>();
     private static volatile Thread sampler;
+    /** A test seam: while set, the sampler looks at no thread, so only the span-exit check judges. */
+    private static volatile boolean samplerPaused;
+
+    static {
+        if (mode == Mode.FAIL) {
+            ContentionAttribution.start();
+        }
+    }
 
     private BlockingDetector() {}
 
@@ -92,10 +100,32 @@ public final class BlockingDetector {
     }
 
     public static void setMode(Mode newMode) {
+        if (newMode == Mode.FAIL) {
+            ContentionAttribution.start(); // before the first span counts, so that its spans can be attributed
+        }
         mode = newMode;
         if (newMode != Mode.OFF) {
             startSampler();
         }
+    }
+
+    /**
+     * Whether a contended monitor too brief for the sampler is attributed (FAIL mode with JFR
+     * visible): the JVM loading or linking code is then excused, and a driver's lock reported with
+     * its stack. Otherwise such a span is reported without a stack.
+     */
+    public static boolean attributesBriefContention() {
+        return ContentionAttribution.active();
+    }
+
+    /** Why brief contention is not attributed (JFR not visible or not running), or null. */
+    public static String briefContentionAttributionProblem() {
+        return ContentionAttribution.unavailable();
+    }
+
+    /** Test seam: pauses or resumes the sampler (see {@link #samplerPaused}). */
+    static void pauseSampler(boolean paused) {
+        samplerPaused = paused;
     }
 
     static boolean countsSpans() {
@@ -121,22 +151,31 @@ public final class BlockingDetector {
         return true;
     }
 
-    /** Total violations reported since start or the last {@link #reset()}. */
+    /**
+     * Total violations reported since start or the last {@link #reset()}. At PASSIVE in FAIL mode
+     * it first waits for the verdict on spans whose brief monitor contention JFR is still to
+     * attribute (about a second, and only when there are such spans).
+     */
     public static long violationCount() {
+        ContentionAttribution.settle();
         return COUNT.get();
     }
 
-    /** The most recent violations (up to 256). */
+    /** The most recent violations (up to 256), after the same wait as {@link #violationCount()}. */
     public static List<BlockingViolation> recentViolations() {
+        ContentionAttribution.settle();
         return new ArrayList<>(RECENT);
     }
 
     /**
-     * DISPATCH spans in which the sampler found the thread itself waiting inside a class loader's
-     * {@code loadClass} (first use of a code path while another thread held the loader); not
-     * counted as violations, but reported here.
+     * DISPATCH spans in which the thread itself waited for the JVM to load or link code: found by
+     * the sampler inside a class loader's {@code loadClass} or an {@code invokedynamic} call
+     * site's linkage (first use of a code path, or of a lambda, while another thread held the
+     * lock the JVM needed), or shown so by JFR for a contention too brief for the sampler
+     * ({@link ContentionAttribution}); not counted as violations, but reported here.
      */
     public static long classLoadingWaits() {
+        ContentionAttribution.settle();
         return CLASS_LOADING_WAITS.get();
     }
 
@@ -144,8 +183,9 @@ public final class BlockingDetector {
         CLASS_LOADING_WAITS.incrementAndGet();
     }
 
-    /** Forgets past violations (tests call it before each case). */
+    /** Forgets past violations (tests call it before each case), once earlier spans have their verdict. */
     public static void reset() {
+        ContentionAttribution.settle();
         RECENT.clear();
         COUNT.set(0);
     }
@@ -214,7 +254,7 @@ public final class BlockingDetector {
             } catch (InterruptedException e) {
                 return;
             }
-            if (current == Mode.OFF) {
+            if (current == Mode.OFF || samplerPaused) {
                 continue;
             }
             for (LevelState state : THREADS) {
@@ -234,7 +274,7 @@ public final class BlockingDetector {
                     // still the same span and still blocked: it blocked inside the span, not between two
                     if (t.getState() == threadState && state.spansAcquire() == spanBefore && state.claim(spanBefore)) {
                         BlockingViolation violation = null;
-                        if (loadingAClass(stack)) {
+                        if (loadingCode(stack)) {
                             // the thread itself waits for the JVM to load code (its page fault): counted
                             // apart, and the claim keeps the exit check from reporting the span
                             classLoadingWait();
@@ -255,11 +295,20 @@ public final class BlockingDetector {
         }
     }
 
-    /** Whether the stack is inside a class loader's {@code loadClass}: the thread waits for the JVM to load code. */
-    static boolean loadingAClass(StackTraceElement[] stack) {
+    /**
+     * Whether the stack is the JVM loading code for the thread: inside a class loader's
+     * {@code loadClass}, or linking an {@code invokedynamic} call site or a dynamic constant (a
+     * lambda, a method reference or a string concatenation running for the first time).
+     */
+    static boolean loadingCode(StackTraceElement[] stack) {
         for (StackTraceElement frame : stack) {
-            if (frame.getMethodName().equals("loadClass") && (frame.getClassName().equals("java.lang.ClassLoader")
-                    || frame.getClassName().startsWith("jdk.internal.loader."))) {
+            String type = frame.getClassName();
+            String method = frame.getMethodName();
+            if (method.equals("loadClass") && (type.equals("java.lang.ClassLoader") || type.startsWith("jdk.internal.loader."))) {
+                return true;
+            }
+            if (type.equals("java.lang.invoke.MethodHandleNatives") && method.startsWith("link")
+                    || type.equals("java.lang.invoke.BootstrapMethodInvoker")) {
                 return true;
             }
         }

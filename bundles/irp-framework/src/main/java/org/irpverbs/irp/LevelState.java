@@ -42,7 +42,13 @@ final class LevelState {
     final WeakReference<Thread> thread;
     final long threadId;
     String span;
-    private long countersAtRaise;
+    private long waitsAtRaise;
+    private long contendedEntriesAtRaise;
+    /** The counters {@link #readWaitCounters()} read last (owner thread only, so nothing is allocated). */
+    private long waitsRead;
+    private long contendedEntriesRead;
+    /** The span's begun JFR event while {@link ContentionAttribution} runs, else null (owner thread only). */
+    private Object spanEvent;
     /**
      * The span (a value of {@link #spans}) whose blocking has been dealt with: reported by the
      * sampler or an explicit check, or counted as a class-loading wait. Whoever moves it to the
@@ -83,7 +89,10 @@ final class LevelState {
         if (previous == ExecutionLevel.PASSIVE) {
             span = spanName;
             if (BlockingDetector.countsSpans()) {
-                countersAtRaise = waitCounters();
+                spanEvent = ContentionAttribution.beginSpan();
+                readWaitCounters();
+                waitsAtRaise = waitsRead;
+                contendedEntriesAtRaise = contendedEntriesRead;
             }
             SPANS.setRelease(this, spans + 1);
             level = ExecutionLevel.DISPATCH;
@@ -94,21 +103,31 @@ final class LevelState {
     void lower(ExecutionLevel previous) {
         if (previous == ExecutionLevel.PASSIVE && level == ExecutionLevel.DISPATCH) {
             if (BlockingDetector.countsSpans()) {
-                long now = waitCounters();
+                readWaitCounters();
+                long waits = waitsRead - waitsAtRaise;
+                long contendedEntries = contendedEntriesRead - contendedEntriesAtRaise;
                 // Only the sampler can tell a wait inside the JVM's class loading (it sees the
                 // thread's stack in loadClass) from a driver's wait, and it claims such a span.
-                // Any other thread's class loading says nothing about this thread's wait.
-                if (now != countersAtRaise) {
+                // Any other thread's class loading says nothing about this thread's wait. A span
+                // that only met contended monitors, too briefly for the sampler, gets its verdict
+                // from JFR's record of those entries where it runs (ContentionAttribution).
+                if (waits + contendedEntries != 0) {
                     if (claim(spans)) {
-                        BlockingDetector.report(new BlockingViolation(threadName(), span == null ? "DISPATCH span" : span,
-                                "the thread waited, slept, parked or met a contended lock "
-                                        + (now - countersAtRaise) + " time(s) while at DISPATCH",
-                                null));
+                        String where = span == null ? "DISPATCH span" : span;
+                        if (waits == 0 && spanEvent != null) {
+                            ContentionAttribution.defer(spanEvent, threadId, spans, contendedEntries, threadName(), where);
+                        } else {
+                            BlockingDetector.report(new BlockingViolation(threadName(), where,
+                                    "the thread waited, slept, parked or met a contended lock "
+                                            + (waits + contendedEntries) + " time(s) while at DISPATCH",
+                                    null));
+                        }
                         published(spans);
                     } else {
                         awaitPublished(spans);
                     }
                 }
+                spanEvent = null;
             }
             level = ExecutionLevel.PASSIVE;
             SPANS.setRelease(this, spans + 1);
@@ -178,11 +197,12 @@ final class LevelState {
      */
     private static final SpinLock COUNTER_READS = new SpinLock();
 
-    private long waitCounters() {
+    private void readWaitCounters() {
         COUNTER_READS.lock();
         try {
             ThreadInfo info = THREADS.getThreadInfo(threadId);
-            return info == null ? 0 : info.getWaitedCount() + info.getBlockedCount();
+            waitsRead = info == null ? 0 : info.getWaitedCount();
+            contendedEntriesRead = info == null ? 0 : info.getBlockedCount();
         } finally {
             COUNTER_READS.unlock();
         }

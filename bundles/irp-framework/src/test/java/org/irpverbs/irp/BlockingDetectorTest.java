@@ -27,7 +27,62 @@ public class BlockingDetectorTest {
 
     @After
     public void clean() {
+        BlockingDetector.pauseSampler(false);
         BlockingDetector.reset();
+    }
+
+    /**
+     * Runs {@code body} at DISPATCH on a new thread while this thread holds {@code monitor}, and
+     * lets go only once that thread is blocked on it: the contention happens however the two are
+     * scheduled, and lasts only as long as this thread takes to see it (microseconds to a few ms).
+     */
+    private static void contendAtDispatch(Object monitor, Runnable body) throws InterruptedException {
+        Thread dpc = new Thread(() -> ExecutionLevel.runAtDispatch("DPC", body), "dpc-contending");
+        synchronized (monitor) {
+            dpc.start();
+            awaitState(dpc, Thread.State.BLOCKED);
+        }
+        dpc.join();
+    }
+
+    /**
+     * Regression (IbalIT after an update of the IBAL bundle): a DPC met a contended monitor for a
+     * few microseconds, too briefly for the sampler, and the span-exit check could only say that
+     * it had. With the sampler out of the way, JFR's record of the entry now names the lock and
+     * gives the stack where the thread waited.
+     */
+    @Test
+    public void aBriefContendedLockAtDispatchIsReportedWithTheStackWhereItWaited() throws Exception {
+        assertTrue("JFR attributes brief contention in this JVM", ContentionAttribution.active());
+        BlockingDetector.pauseSampler(true);
+        Object driversLock = new Object();
+        contendAtDispatch(driversLock, () -> {
+            synchronized (driversLock) {
+                driversLock.hashCode();
+            }
+        });
+        assertEquals(BlockingDetector.recentViolations().toString(), 1, BlockingDetector.violationCount());
+        BlockingViolation v = BlockingDetector.recentViolations().get(0);
+        assertEquals("DPC", v.where());
+        assertTrue(v.what(), v.what().startsWith("met a contended lock on java.lang.Object for "));
+        assertTrue("the stack shows the test's own frame: " + v, v.stack() != null && java.util.Arrays.stream(v.stack())
+                .anyMatch(f -> f.getClassName().equals(BlockingDetectorTest.class.getName())));
+    }
+
+    /**
+     * The other side: a DPC that meets a brief contention while the JVM loads a class for it (here
+     * another thread holds the loader) is the JVM's page fault, excused as the sampler excuses a
+     * long one, whichever of the two saw it.
+     */
+    @Test
+    public void aBriefWaitForTheJvmToLoadCodeIsCountedApart() throws Exception {
+        assertTrue("JFR attributes brief contention in this JVM", ContentionAttribution.active());
+        BlockingDetector.pauseSampler(true);
+        long excusedBefore = BlockingDetector.classLoadingWaits();
+        OneClassLoader loader = new OneClassLoader(); // not parallel capable: loadClass locks the loader
+        contendAtDispatch(loader, loader::defineTheClass);
+        assertEquals(BlockingDetector.recentViolations().toString(), 0, BlockingDetector.violationCount());
+        assertEquals(excusedBefore + 1, BlockingDetector.classLoadingWaits());
     }
 
     @Test
@@ -300,7 +355,14 @@ public class BlockingDetectorTest {
             new StackTraceElement("jdk.internal.misc.Unsafe", "park", "Unsafe.java", -2),
             new StackTraceElement("java.util.concurrent.locks.ReentrantLock", "lock", "ReentrantLock.java", 322),
             new StackTraceElement("org.example.Driver", "loadClass", "Driver.java", 12)};
-        assertTrue(BlockingDetector.loadingAClass(loading));
-        assertFalse("a driver method named loadClass is not the JVM's", BlockingDetector.loadingAClass(lock));
+        StackTraceElement[] linking = {
+            new StackTraceElement("jdk.internal.ref.PhantomCleanable", "insert", "PhantomCleanable.java", 87),
+            new StackTraceElement("java.lang.invoke.LambdaMetafactory", "metafactory", "LambdaMetafactory.java", 341),
+            new StackTraceElement("java.lang.invoke.BootstrapMethodInvoker", "invoke", "BootstrapMethodInvoker.java", 134),
+            new StackTraceElement("java.lang.invoke.MethodHandleNatives", "linkCallSite", "MethodHandleNatives.java", 267),
+            new StackTraceElement("org.example.Driver", "completion", "Driver.java", 10)};
+        assertTrue(BlockingDetector.loadingCode(loading));
+        assertTrue("linking a lambda's call site is the JVM loading code", BlockingDetector.loadingCode(linking));
+        assertFalse("a driver method named loadClass is not the JVM's", BlockingDetector.loadingCode(lock));
     }
 }
