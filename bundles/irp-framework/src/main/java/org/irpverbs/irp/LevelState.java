@@ -118,8 +118,11 @@ final class LevelState {
                             ContentionAttribution.defer(spanEvent, threadId, spans, contendedEntries, threadName(), where);
                         } else {
                             BlockingDetector.report(new BlockingViolation(threadName(), where,
-                                    "the thread waited, slept, parked or met a contended lock "
-                                            + (waits + contendedEntries) + " time(s) while at DISPATCH",
+                                    (waits == 0 ? "" : "the thread waited, slept or parked " + waits + " time(s)")
+                                            + (waits != 0 && contendedEntries != 0 ? " and " : "")
+                                            + (contendedEntries == 0 ? "" : (waits == 0 ? "the thread " : "")
+                                                    + "met a contended lock " + contendedEntries + " time(s)")
+                                            + " while at DISPATCH",
                                     null));
                         }
                         published(spans);
