@@ -1,6 +1,7 @@
 package org.irpverbs.ibal.internal;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.irpverbs.ibal.Ibal;
 import org.irpverbs.ibal.IbalIds;
@@ -145,7 +146,10 @@ public final class IbalBusDriver implements Driver {
             if (device.extension() instanceof PortChild child) {
                 return child.remove();
             }
-            return core.shutdown().thenApply(v -> NtStatus.SUCCESS);
+            // the user-mode files' objects go first, while IBAL still serves the CAs
+            UserPath user = device.extension() instanceof OwnDevice own ? own.user : null;
+            CompletionStage<Void> files = user == null ? CompletableFuture.<Void>completedFuture(null) : user.removeAll();
+            return files.thenCompose(v -> core.shutdown()).thenApply(v -> NtStatus.SUCCESS);
         }
 
         @Override

@@ -227,6 +227,10 @@ public final class IbalCore implements Ibal {
     private CompletionStage<Void> detach(CiCa ca) {
         boolean wasBound = ca.state() == IbalCa.State.BOUND;
         ca.setState(IbalCa.State.GONE);
+        UserPath user = userPath;
+        if (user != null && wasBound) {
+            user.caLeft(ca);
+        }
         Irp events = ca.eventRequest;
         if (events != null) {
             events.cancel();

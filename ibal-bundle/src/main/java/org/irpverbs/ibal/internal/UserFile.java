@@ -38,6 +38,8 @@ final class UserFile {
     private final SpinLock lock = new SpinLock();
     private final Map<Long, Entry> handles = new HashMap<>();
     private final Map<CiCa, ObjectTree> trees = new IdentityHashMap<>();
+    /** The destruction of each tree, once begun. */
+    private final Map<CiCa, CompletionStage<Integer>> destroying = new IdentityHashMap<>();
     private int serial;
     private boolean closing;
 
@@ -119,24 +121,55 @@ final class UserFile {
     }
 
     /**
-     * CLEANUP: no new object from now on; every tree is destroyed children first (each waits by
-     * completion for its requests in flight, then sends one destroy from the previous one's
-     * completion); the table is emptied when they are done, which frees the pinned regions.
+     * Destroys the file's tree on {@code ca}, children first (it waits by completion for the
+     * tree's requests in flight, then sends one destroy from the previous one's completion). Once
+     * per tree: a second call (the CA left, then the file closes) gets the first one's stage.
+     */
+    CompletionStage<Integer> destroyTree(IoManager io, CiCa ca) {
+        ObjectTree tree;
+        CompletableFuture<Integer> stage;
+        lock.lock();
+        try {
+            CompletionStage<Integer> started = destroying.get(ca);
+            if (started != null) {
+                return started;
+            }
+            tree = trees.get(ca);
+            if (tree == null) {
+                return CompletableFuture.completedFuture(0);
+            }
+            // recorded before the tree is told, so no second destroyAll of it can start
+            stage = new CompletableFuture<>();
+            destroying.put(ca, stage);
+        } finally {
+            lock.unlock();
+        }
+        tree.destroyAll(request -> HcaRequests.call(io, ca.hca, request)).whenComplete((failed, error) -> {
+            if (error != null) {
+                stage.completeExceptionally(error);
+            } else {
+                stage.complete(failed);
+            }
+        });
+        return stage;
+    }
+
+    /**
+     * CLEANUP: no new object from now on; every tree is destroyed ({@link #destroyTree}); the
+     * table is emptied when they are done, which frees the pinned regions.
      */
     CompletionStage<Void> destroyAll(IoManager io) {
-        List<Map.Entry<CiCa, ObjectTree>> all;
+        List<CiCa> all;
         lock.lock();
         try {
             closing = true;
-            all = new ArrayList<>(trees.entrySet());
+            all = new ArrayList<>(trees.keySet());
         } finally {
             lock.unlock();
         }
         CompletableFuture<?>[] each = new CompletableFuture<?>[all.size()];
         for (int i = 0; i < each.length; i++) {
-            CiCa ca = all.get(i).getKey();
-            each[i] = all.get(i).getValue().destroyAll(request -> HcaRequests.call(io, ca.hca, request))
-                    .toCompletableFuture();
+            each[i] = destroyTree(io, all.get(i)).toCompletableFuture();
         }
         return CompletableFuture.allOf(each).thenRun(() -> {
             lock.lock();

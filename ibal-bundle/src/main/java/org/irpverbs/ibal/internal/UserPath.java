@@ -146,6 +146,30 @@ final class UserPath {
         return open.size();
     }
 
+    /**
+     * {@code ca} is no longer served (its HCA is leaving): each open file's objects on it are
+     * destroyed now, children first, while the HCA can still answer; the file's handles to them
+     * stay in its table, and a request naming one gets DEVICE_REMOVED.
+     */
+    void caLeft(CiCa ca) {
+        for (UserFile f : open) {
+            f.destroyTree(io, ca);
+        }
+    }
+
+    /**
+     * IBAL's device is being removed (IBAL stops or is updated) while files are still open: what
+     * they made is destroyed as their CLEANUP would; the files stay open in the I/O manager, and
+     * their CLEANUP later finds nothing left.
+     */
+    java.util.concurrent.CompletionStage<Void> removeAll() {
+        List<java.util.concurrent.CompletableFuture<Void>> each = new ArrayList<>();
+        for (UserFile f : open) {
+            each.add(f.destroyAll(io).toCompletableFuture());
+        }
+        return java.util.concurrent.CompletableFuture.allOf(each.toArray(new java.util.concurrent.CompletableFuture<?>[0]));
+    }
+
     // ---- DEVICE_CONTROL ----
 
     int deviceControl(Irp irp) {
@@ -544,11 +568,12 @@ final class UserPath {
         }
         HcaRequests.send(io, ca.hca, request, done -> {
             int status = done.status();
-            tree.settle(request, admission, status);
             Irp caller = pending.removeFirst(waiting -> waiting == irp);
-            // a create whose caller was cancelled still records its object: the file's tree has it
-            // and the file's CLEANUP destroys it
+            // the table first, then the tree: settling may let the file's CLEANUP run, which then
+            // finds the new handle. A create whose caller was cancelled still records its object,
+            // and the CLEANUP destroys it with the rest.
             int bytes = NtStatus.isSuccess(status) ? answer.write(caller == null ? null : output(caller)) : 0;
+            tree.settle(request, admission, status);
             if (caller != null) {
                 caller.complete(status, bytes);
             }

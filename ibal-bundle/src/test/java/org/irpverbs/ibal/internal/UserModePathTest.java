@@ -491,6 +491,51 @@ public class UserModePathTest {
     }
 
     @Test
+    public void anHcaLeavingTakesTheFilesObjectsOnItAndLeavesTheRest() {
+        UserClient c = open("harness");
+        Objects gone = make(c, hca0, UserRecords.CreateQpIn.TYPE_UD, 3);
+        Objects kept = make(c, hca1, UserRecords.CreateQpIn.TYPE_UD, 1);
+        rig.hcas.unplug("hca0");
+        rig.settle();
+        assertStatus("MODIFY_QP on the gone HCA", NtStatus.DEVICE_REMOVED, c.modify(UserClient.modifyIn(gone.qp, 0, ERR)));
+        assertStatus("DESTROY_AH on the gone HCA", NtStatus.DEVICE_REMOVED, c.destroy(IbalUserIoctl.DESTROY_AH, gone.ah));
+        assertStatus("POLL_CQ on the gone HCA", NtStatus.DEVICE_REMOVED,
+                c.call(IbalUserIoctl.POLL_CQ, UserClient.pollIn(gone.cq, 1), UserRecords.PollCqOut.size(1)));
+        assertStatus("CREATE_PD on the gone HCA", NtStatus.NO_SUCH_DEVICE,
+                c.call(IbalUserIoctl.CREATE_PD, UserClient.caIn(hca0), UserRecords.HandleOut.SIZE));
+        assertEquals("only hca1 is listed", 1, c.queryCas().length);
+        // hca1's objects never noticed
+        udToRts(c, kept.qp);
+        assertEquals(0, c.poll(kept.cq, 1).getInt(UserRecords.PollCqOut.COUNT));
+        assertEquals(1, inUse("hca1", "QP"));
+        c.close();
+        for (String r : RESOURCES) {
+            assertEquals("hca1 " + r, 0, inUse("hca1", r));
+        }
+        assertTrue(rig.core().objects().isEmpty());
+        rig.assertClean();
+    }
+
+    @Test
+    public void ibalStoppingWithFilesOpenDestroysWhatTheyMade() {
+        UserClient c = open("harness");
+        make(c, hca0, UserRecords.CreateQpIn.TYPE_UD, 3);
+        make(c, hca1, UserRecords.CreateQpIn.TYPE_RC, 1);
+        rig.stopIbal();
+        for (String ca : List.of("hca0", "hca1")) {
+            for (String r : RESOURCES) {
+                // IBAL's MAD services are stopped too: the HCA's own counts are the clients'
+                IbalRig.eventually(() -> rig.hcas.hcaDevice(ca).statistics().resources().get(r).inUse() == 0,
+                        ca + "'s " + r + "s destroyed");
+            }
+        }
+        // the file outlived the device: closing it settles (the device is gone), it does not hang
+        Promise<Void> closing = rig.hcas.io.close(c.file);
+        IbalRig.eventually(closing::isDone, "closing a file whose device was removed");
+        rig.assertClean();
+    }
+
+    @Test
     public void userModeRequestsNeverReachInternalIoctls() {
         DeviceObject child = rig.child("hca0", 1).device();
         for (DeviceObject device : List.of(ibalDevice(), child)) {
