@@ -5,8 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.irpverbs.ibal.IbalCa;
 import org.irpverbs.ibal.IbalObjects;
 import org.irpverbs.ibal.user.IbalUserIoctl;
@@ -88,7 +87,8 @@ final class UserPath {
     private final IoManager io;
     private final IbalCore core;
     private final CancelSafeQueue pending;
-    private final Set<UserFile> open = ConcurrentHashMap.newKeySet();
+    /** The open files (lock-free: added at CREATE, removed when CLEANUP or CLOSE completes, at DISPATCH). */
+    private final ConcurrentLinkedQueue<UserFile> open = new ConcurrentLinkedQueue<>();
 
     UserPath(IoManager io, IbalCore core, DeviceObject ibalDevice) {
         this.io = io;
