@@ -1,6 +1,7 @@
 package org.irpverbs.ibal.internal;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.irpverbs.ibal.Ibal;
 import org.irpverbs.ibal.IbalIds;
@@ -12,6 +13,7 @@ import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.MajorFunction;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.irp.PnpHandler;
+import org.irpverbs.irp.RequestorMode;
 
 /**
  * IBAL as a driver: a root-enumerated bus whose device is IBAL's own, and whose children are the
@@ -19,7 +21,8 @@ import org.irpverbs.irp.PnpHandler;
  * <pre>
  *   ROOT\Ibal#n          PDO  created by the PnP manager (this driver is root-enumerated)
  *     └─ ibal&lt;k&gt;         FDO  IBAL's device: the client contract's requests (NEXT_EVENT,
- *                             UNREGISTER); QUERY_DEVICE_RELATIONS reports the children
+ *                             UNREGISTER); QUERY_DEVICE_RELATIONS reports the children;
+ *                             file objects and DEVICE_CONTROL: the user-mode path ({@link UserPath})
  *   hca0-port1-ipoib&lt;k&gt; PDO  a port child (IBA\IPoIB, instance ID the port GUID): verbs
  *                             forwarded to hca0's function device; speed path by QUERY_INTERFACE
  *     └─ (the port driver that matches IBA\IPoIB attaches above)
@@ -34,8 +37,9 @@ public final class IbalBusDriver implements Driver {
     /** The driver's name; the PnP manager names the root device {@code ROOT\Ibal#n}. */
     public static final String DRIVER_NAME = "Ibal";
 
-    /** The extension of IBAL's own device. */
+    /** The extension of IBAL's own device: its user-mode path. */
     private static final class OwnDevice {
+        UserPath user;
     }
 
     private final DriverObject driverObject;
@@ -44,6 +48,10 @@ public final class IbalBusDriver implements Driver {
     public IbalBusDriver(IoManager io, IbalCore.Lifecycle lifecycle) {
         this.driverObject = DriverObject.builder(DRIVER_NAME)
                 .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, this::internalDeviceControl)
+                .dispatch(MajorFunction.DEVICE_CONTROL, this::deviceControl)
+                .dispatch(MajorFunction.CREATE, this::create)
+                .dispatch(MajorFunction.CLEANUP, this::cleanup)
+                .dispatch(MajorFunction.CLOSE, this::close)
                 .pnp(new Pnp())
                 .build();
         this.core = new IbalCore(io, driverObject, lifecycle);
@@ -64,13 +72,21 @@ public final class IbalBusDriver implements Driver {
         if (core.device() != null || core.isShutDown()) {
             return null;
         }
-        DeviceObject fdo = io.createDevice(driverObject, "ibal#", DeviceObject.Kind.FUNCTION, new OwnDevice());
+        OwnDevice own = new OwnDevice();
+        DeviceObject fdo = io.createDevice(driverObject, "ibal#", DeviceObject.Kind.FUNCTION, own);
+        own.user = new UserPath(io, core, fdo);
+        core.setUserPath(own.user);
         io.attach(fdo, physicalDevice);
         fdo.registerInterface(IbalIds.IBAL_DEVICE_INTERFACE);
         return fdo;
     }
 
     private int internalDeviceControl(DeviceObject device, Irp irp) {
+        if (irp.requestorMode() == RequestorMode.USER) {
+            // internal IOCTLs carry objects and trust their caller: a user-mode request never reaches them
+            irp.complete(NtStatus.ACCESS_DENIED);
+            return NtStatus.ACCESS_DENIED;
+        }
         if (device.extension() instanceof PortChild child) {
             return child.dispatch(irp);
         }
@@ -79,6 +95,40 @@ public final class IbalBusDriver implements Driver {
         }
         irp.complete(NtStatus.INVALID_DEVICE_REQUEST);
         return NtStatus.INVALID_DEVICE_REQUEST;
+    }
+
+    /** DEVICE_CONTROL: the user-mode IOCTLs on IBAL's device; port children take none. */
+    private int deviceControl(DeviceObject device, Irp irp) {
+        if (device.extension() instanceof OwnDevice own) {
+            return own.user.deviceControl(irp);
+        }
+        irp.complete(NtStatus.INVALID_DEVICE_REQUEST);
+        return NtStatus.INVALID_DEVICE_REQUEST;
+    }
+
+    /** CREATE on IBAL's device opens a user-mode client; elsewhere it succeeds as the framework's default would. */
+    private int create(DeviceObject device, Irp irp) {
+        if (device.extension() instanceof OwnDevice own) {
+            return own.user.create(irp);
+        }
+        irp.complete(NtStatus.SUCCESS);
+        return NtStatus.SUCCESS;
+    }
+
+    private int cleanup(DeviceObject device, Irp irp) {
+        if (device.extension() instanceof OwnDevice own) {
+            return own.user.cleanup(irp);
+        }
+        irp.complete(NtStatus.SUCCESS);
+        return NtStatus.SUCCESS;
+    }
+
+    private int close(DeviceObject device, Irp irp) {
+        if (device.extension() instanceof OwnDevice own) {
+            return own.user.close(irp);
+        }
+        irp.complete(NtStatus.SUCCESS);
+        return NtStatus.SUCCESS;
     }
 
     private final class Pnp implements PnpHandler {
@@ -96,7 +146,10 @@ public final class IbalBusDriver implements Driver {
             if (device.extension() instanceof PortChild child) {
                 return child.remove();
             }
-            return core.shutdown().thenApply(v -> NtStatus.SUCCESS);
+            // the user-mode files' objects go first, while IBAL still serves the CAs
+            UserPath user = device.extension() instanceof OwnDevice own ? own.user : null;
+            CompletionStage<Void> files = user == null ? CompletableFuture.<Void>completedFuture(null) : user.removeAll();
+            return files.thenCompose(v -> core.shutdown()).thenApply(v -> NtStatus.SUCCESS);
         }
 
         @Override

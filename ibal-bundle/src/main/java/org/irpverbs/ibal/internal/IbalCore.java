@@ -85,6 +85,7 @@ public final class IbalCore implements Ibal {
     /** HCA changes before IBAL's device started; guarded by earlyLock. */
     private final List<HcaChange> early = new ArrayList<>();
     private boolean started;
+    private volatile UserPath userPath;
 
     IbalCore(IoManager io, DriverObject driver, Lifecycle lifecycle) {
         this.io = io;
@@ -226,6 +227,10 @@ public final class IbalCore implements Ibal {
     private CompletionStage<Void> detach(CiCa ca) {
         boolean wasBound = ca.state() == IbalCa.State.BOUND;
         ca.setState(IbalCa.State.GONE);
+        UserPath user = userPath;
+        if (user != null && wasBound) {
+            user.caLeft(ca);
+        }
         Irp events = ca.eventRequest;
         if (events != null) {
             events.cancel();
@@ -622,7 +627,20 @@ public final class IbalCore implements Ibal {
                 }
             }
         }
+        UserPath user = userPath;
+        if (user != null) {
+            out.addAll(user.objects());
+        }
         return out;
+    }
+
+    /** The user-mode path of IBAL's device (set when the device is created). */
+    void setUserPath(UserPath path) {
+        this.userPath = path;
+    }
+
+    UserPath userPath() {
+        return userPath;
     }
 
     /** IBAL's device, or null while it is not started. */
