@@ -41,12 +41,21 @@ public final class IbalBusDriver implements Driver {
     private final DriverObject driverObject;
     private final IbalCore core;
 
+    /** IBAL in its default, {@link IbalMode#QUEUED} mode. */
     public IbalBusDriver(IoManager io, IbalCore.Lifecycle lifecycle) {
+        this(io, lifecycle, IbalMode.QUEUED);
+    }
+
+    /**
+     * IBAL in {@code mode}: {@link IbalMode#QUEUED} (no threads of its own) or {@link IbalMode#LEGACY}
+     * (WinOF's three worker threads, for comparison; pair it with HCA drivers in legacy command mode).
+     */
+    public IbalBusDriver(IoManager io, IbalCore.Lifecycle lifecycle, IbalMode mode) {
         this.driverObject = DriverObject.builder(DRIVER_NAME)
                 .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, this::internalDeviceControl)
                 .pnp(new Pnp())
                 .build();
-        this.core = new IbalCore(io, driverObject, lifecycle);
+        this.core = new IbalCore(io, driverObject, lifecycle, mode);
     }
 
     public IbalCore core() {

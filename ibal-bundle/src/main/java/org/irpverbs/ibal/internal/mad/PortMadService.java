@@ -98,7 +98,7 @@ public final class PortMadService implements MadService {
     private static final int POLL_BATCH = 16;
 
     private final IoManager io;
-    private final Verbs verbs;
+    private final MadVerbs verbs;
     private final VerbsSpeedPath speed;
     private final int port;
     private final MadTimers timers;
@@ -136,6 +136,11 @@ public final class PortMadService implements MadService {
      * @param timers where response timers come from ({@link MadTimers#of(IoManager)} in production)
      */
     PortMadService(IoManager io, Verbs verbs, VerbsSpeedPath speed, int port, MadTimers timers) {
+        this(io, MadVerbs.direct(verbs), speed, port, timers);
+    }
+
+    /** @param verbs the HCA's control path, sent the way IBAL's mode wants */
+    PortMadService(IoManager io, MadVerbs verbs, VerbsSpeedPath speed, int port, MadTimers timers) {
         this.io = io;
         this.verbs = verbs;
         this.speed = speed;
@@ -150,6 +155,11 @@ public final class PortMadService implements MadService {
 
     /** The service of {@code port} on the HCA behind {@code verbs}, on the I/O manager's timers. */
     public static PortMadService create(IoManager io, Verbs verbs, VerbsSpeedPath speed, int port) {
+        return new PortMadService(io, verbs, speed, port, MadTimers.of(io));
+    }
+
+    /** The service of {@code port}, its verbs sent through {@code verbs} (IBAL's legacy mode: from its workers). */
+    public static PortMadService create(IoManager io, MadVerbs verbs, VerbsSpeedPath speed, int port) {
         return new PortMadService(io, verbs, speed, port, MadTimers.of(io));
     }
 
