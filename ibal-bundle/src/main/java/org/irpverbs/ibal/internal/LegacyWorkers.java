@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *                           torn down children first, the MAD services' QPs)
  *   ibal-al-misc   AL_MISC  CA async events and the port re-query they cause, the MAD service's
  *                           verbs (LOCAL_MAD through MAD_IFC among them), and every other verb
- *                           a client forwards (WinOF's "passive threads for verb processing")
+ *                           a client forwards (WinOF's "passive threads for verb processing");
+ *                           only REQ_NOTIFY_CQ, no command, is sent at once ({@link #roleOf})
  *   ibal-al-pnp    AL_PNP   binding a CA (QUERY_CA, QUERY_PORT) and IBAL's bus relation changes
  * </pre>
  * Each is a platform thread at PASSIVE with a lock-free queue: posting (from DISPATCH, where IBAL's
@@ -263,8 +264,18 @@ public final class LegacyWorkers {
         }
     }
 
-    /** The worker that issues a client's verb: destroys on AL_OBJ, the rest on AL_MISC. */
+    /**
+     * The worker that issues a verb: destroys on AL_OBJ, the rest on AL_MISC; null for REQ_NOTIFY_CQ,
+     * which is sent at once from the caller. It is no command (the HCA queues the request and rings
+     * the CQ's doorbell, so nothing blocks even in legacy command mode), and the arm-then-poll order
+     * a CQ's user relies on (armed when the call returns, then drain what came before) would break if
+     * the arm were deferred to a thread: a completion between the drain and a late arm would never
+     * be signalled. WinOF's rearm was a direct call too.
+     */
     static Role roleOf(VerbsRequest<?> request) {
+        if (request instanceof VerbsRequest.NotifyCq) {
+            return null;
+        }
         if (request instanceof VerbsRequest.Destroy
                 || request instanceof VerbsRequest.Multicast m && !m.attach) {
             return Role.AL_OBJ;
@@ -273,10 +284,14 @@ public final class LegacyWorkers {
     }
 
     /**
-     * {@link HcaRequests#send} from {@code role}'s worker at PASSIVE; {@code done} runs when the HCA
-     * completes it, or with DELETE_PENDING if the worker has stopped.
+     * {@link HcaRequests#send} from {@code role}'s worker at PASSIVE (at once if {@code role} is null);
+     * {@code done} runs when the HCA completes it, or with DELETE_PENDING if the worker has stopped.
      */
     void send(Role role, IoManager io, DeviceObject hca, VerbsRequest<?> request, IrpCompletionListener done) {
+        if (role == null) {
+            HcaRequests.send(io, hca, request, done); // REQ_NOTIFY_CQ: see roleOf
+            return;
+        }
         Worker w = workers[role.ordinal()];
         if (w.isCurrentAtPassive()) {
             observed(role, VerbsIoctl.name(request.ioctl()));
@@ -360,6 +375,9 @@ public final class LegacyWorkers {
             @Override
             public <R> Promise<R> call(Verbs verbs, VerbsRequest<R> request) {
                 Role role = roleOf(request);
+                if (role == null) {
+                    return verbs.call(request); // REQ_NOTIFY_CQ: see roleOf
+                }
                 Worker w = workers[role.ordinal()];
                 if (w.isCurrentAtPassive()) {
                     observed(role, VerbsIoctl.name(request.ioctl()));
