@@ -105,7 +105,7 @@ public final class IbalBusDriver implements Driver {
             if (device.extension() instanceof PortChild child) {
                 return child.remove();
             }
-            return core.shutdown().thenApply(v -> NtStatus.SUCCESS);
+            return core.removed().thenApply(v -> NtStatus.SUCCESS);
         }
 
         @Override

@@ -598,12 +598,21 @@ public final class IbalCore implements Ibal {
     }
 
     /**
-     * IBAL is stopping (its device's REMOVE, after its children were removed): every CA is
-     * detached, every client gets remove() and its events fail with DELETE_PENDING. In legacy mode
-     * the worker threads are stopped after that (and after the MAD services' stops it queued) and
-     * the stage completes once they have been joined.
+     * IBAL is stopping (its device's REMOVE, after its children were removed, or the component's
+     * deactivation just before that): every CA is detached, every client gets remove() and its
+     * events fail with DELETE_PENDING.
      */
     CompletionStage<Void> shutdown() {
+        return detachAll();
+    }
+
+    /**
+     * REMOVE of IBAL's device: {@link #shutdown}, then in legacy mode the worker threads are stopped
+     * (after the MAD services' stops it queued) and the stage completes once they were joined. Only
+     * here, not at deactivation: the PnP manager removes IBAL's children (whose object trees are
+     * torn down on AL_OBJ) before IBAL's own device.
+     */
+    CompletionStage<Void> removed() {
         CompletionStage<Void> detached = detachAll();
         if (legacy == null) {
             return detached;

@@ -51,6 +51,10 @@ final class PortChild implements IbalChild {
         }
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PortChild.class);
+    /** The teardown's result when the destroy thread had already stopped. */
+    private static final int NOT_TORN_DOWN = -1;
+
     private final IoManager io;
     /** IBAL's worker threads in legacy mode, null in queued mode. */
     private final LegacyWorkers legacy;
@@ -176,8 +180,15 @@ final class PortChild implements IbalChild {
         }
         // legacy mode: the tree is torn down from the destroy thread, each destroy issued from it
         return legacy.run(LegacyWorkers.Role.AL_OBJ, "object tree teardown", () -> c.tree.destroyAll(
-                request -> legacy.call(LegacyWorkers.Role.AL_OBJ, io, ca.hca, request)), 0)
-                .thenApply(failed -> NtStatus.SUCCESS);
+                request -> legacy.call(LegacyWorkers.Role.AL_OBJ, io, ca.hca, request)), NOT_TORN_DOWN)
+                .thenApply(failed -> {
+                    if (failed == NOT_TORN_DOWN) {
+                        // only if the PnP manager removed IBAL's device before this child, which it does not
+                        String who = c.tree.toString();
+                        io.queueWorkItem(() -> LOG.error("IBAL's destroy thread had stopped; not destroyed: {}", who));
+                    }
+                    return NtStatus.SUCCESS;
+                });
     }
 
     /** QUERY_INTERFACE: the HCA's speed path itself, and this child's identity. */
