@@ -150,7 +150,8 @@ public final class LegacyWorkers {
     private volatile boolean stopRequested;
     private volatile Observer observer;
 
-    LegacyWorkers(IoManager io) {
+    /** Workers for {@code io}; IbalCore makes one per IBAL in legacy mode (public for the MAD service's own tests). */
+    public LegacyWorkers(IoManager io) {
         this.io = io;
         this.promises = new PromiseFactory(io::queueDpc);
         for (Role r : Role.values()) {
@@ -188,7 +189,7 @@ public final class LegacyWorkers {
     // ---- life ----
 
     /** Starts the threads; on the system worker (PASSIVE), at IBAL's device START. Once. */
-    void start() {
+    public void start() {
         if (started || stopRequested) {
             return;
         }
@@ -205,7 +206,7 @@ public final class LegacyWorkers {
      * Stops the workers: each finishes what is queued and ends; they are joined on the system worker
      * (PASSIVE). Completes when they have ended; work posted from now on is refused. Idempotent.
      */
-    CompletionStage<Void> stop() {
+    public CompletionStage<Void> stop() {
         if (stopRequested) {
             return stopped;
         }
@@ -370,7 +371,7 @@ public final class LegacyWorkers {
     }
 
     /** Where the MAD services send their verbs in legacy mode: destroys on AL_OBJ, the rest (LOCAL_MAD too) on AL_MISC. */
-    MadVerbs.Issuer madIssuer() {
+    public MadVerbs.Issuer madIssuer() {
         return new MadVerbs.Issuer() {
             @Override
             public <R> Promise<R> call(Verbs verbs, VerbsRequest<R> request) {

@@ -335,8 +335,22 @@ public final class PortMadService implements MadService {
         }
     }
 
-    /** Destroys what start made, children first; resolves after trying all, failing with the first failure. */
+    /**
+     * Destroys what start made, children first; resolves after trying all, failing with the first
+     * failure. Address handles still being made are waited for first (by completion): one made
+     * after the handles were collected would keep the PD alive. (Rare when verbs are sent at once;
+     * common in IBAL's legacy mode, where the CREATE_AH waits its turn on AL_MISC while the destroys
+     * go to AL_OBJ.)
+     */
     private Promise<Void> release() {
+        List<Promise<AddressHandle>> making = new ArrayList<>();
+        for (Promise<AddressHandle> p : addressHandles.values()) {
+            making.add(p.recover(failed -> null));
+        }
+        return promises.all(making).flatMap(made -> releaseMade());
+    }
+
+    private Promise<Void> releaseMade() {
         List<VerbsHandle> first = new ArrayList<>();
         addIfMade(first, gsi);
         addIfMade(first, smi);
