@@ -7,9 +7,10 @@ import org.slf4j.LoggerFactory;
 /**
  * How IBAL runs its work: {@link #QUEUED}, the default, owns no thread (everything is a DPC or a
  * request completion on the I/O manager's pool); {@link #LEGACY} works the way WinOF's IBAL did,
- * for the comparison benchmark: three worker threads of its own ({@link LegacyWorkers}), every verb
+ * for the comparison benchmark: three worker threads of its own ({@link LegacyWorkers}), the verbs
  * IBAL sends to an HCA issued from one of them at PASSIVE (so that an HCA in legacy command mode may
- * block the sender), destruction on the destroy thread. The client API and its semantics are the
+ * block the sender; only REQ_NOTIFY_CQ and IBAL's pending GET_ASYNC_EVENT, which are no commands,
+ * are sent at once), destruction on the destroy thread. The client API and its semantics are the
  * same in both.
  *
  * <p>Chosen by the configuration {@value #PID}, attribute {@value #ATTRIBUTE} ({@code queued} or
