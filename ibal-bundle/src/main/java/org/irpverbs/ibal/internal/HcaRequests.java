@@ -45,6 +45,12 @@ final class HcaRequests {
         return status;
     }
 
+    /** Tells {@code done} that {@code request} was not sent to {@code hca}: completed with {@code status}, {@code why} its error. */
+    static void refuse(DeviceObject hca, VerbsRequest<?> request, int status, String why, IrpCompletionListener done) {
+        request.setError(VerbsIoctl.name(request.ioctl()) + " was not sent to " + hca.name() + ": " + why);
+        done.completed(completedWith(Irp.forDevice(hca), status));
+    }
+
     private static Irp completedWith(Irp unsent, int status) {
         unsent.setStatus(status, 0);
         return unsent;

@@ -45,7 +45,16 @@ public final class IbalBusDriver implements Driver {
     private final DriverObject driverObject;
     private final IbalCore core;
 
+    /** IBAL in its default, {@link IbalMode#QUEUED} mode. */
     public IbalBusDriver(IoManager io, IbalCore.Lifecycle lifecycle) {
+        this(io, lifecycle, IbalMode.QUEUED);
+    }
+
+    /**
+     * IBAL in {@code mode}: {@link IbalMode#QUEUED} (no threads of its own) or {@link IbalMode#LEGACY}
+     * (WinOF's three worker threads, for comparison; pair it with HCA drivers in legacy command mode).
+     */
+    public IbalBusDriver(IoManager io, IbalCore.Lifecycle lifecycle, IbalMode mode) {
         this.driverObject = DriverObject.builder(DRIVER_NAME)
                 .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, this::internalDeviceControl)
                 .dispatch(MajorFunction.DEVICE_CONTROL, this::deviceControl)
@@ -54,7 +63,7 @@ public final class IbalBusDriver implements Driver {
                 .dispatch(MajorFunction.CLOSE, this::close)
                 .pnp(new Pnp())
                 .build();
-        this.core = new IbalCore(io, driverObject, lifecycle);
+        this.core = new IbalCore(io, driverObject, lifecycle, mode);
     }
 
     public IbalCore core() {
@@ -149,7 +158,7 @@ public final class IbalBusDriver implements Driver {
             // the user-mode files' objects go first, while IBAL still serves the CAs
             UserPath user = device.extension() instanceof OwnDevice own ? own.user : null;
             CompletionStage<Void> files = user == null ? CompletableFuture.<Void>completedFuture(null) : user.removeAll();
-            return files.thenCompose(v -> core.shutdown()).thenApply(v -> NtStatus.SUCCESS);
+            return files.thenCompose(v -> core.removed()).thenApply(v -> NtStatus.SUCCESS);
         }
 
         @Override

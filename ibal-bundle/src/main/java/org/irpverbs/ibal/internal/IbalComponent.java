@@ -15,6 +15,10 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * IBAL in OSGi: registers the bus driver as a root-enumerated {@link Driver} service, binds
@@ -24,19 +28,36 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * here waits. Registering and unregistering the {@link Ibal} service happens on the I/O manager's
  * system worker (PASSIVE), never at DISPATCH.
  *
+ * <p>Configured by {@value IbalMode#PID}: {@code mode} is {@code queued} (the default, no threads of
+ * IBAL's own) or {@code legacy} (WinOF's three worker threads, for the comparison benchmark); a bad
+ * value is logged and the default used. A changed configuration restarts the component, which
+ * updates IBAL in place: its children are removed in order and come back in the new mode.
+ *
  * <p>Thread-safe.
  */
-@Component(service = Driver.class, property = Driver.ROOT + ":Boolean=true")
+@Component(service = Driver.class, configurationPid = IbalMode.PID, property = Driver.ROOT + ":Boolean=true")
+@Designate(ocd = IbalComponent.Config.class)
 public final class IbalComponent implements Driver {
+    /** Metatype of {@value IbalMode#PID}; the meaning and validation live in {@link IbalMode}. */
+    @ObjectClassDefinition(name = "irpverbs IBAL", description = "How the InfiniBand access layer runs its work")
+    public @interface Config {
+        @AttributeDefinition(name = "Mode", description = "queued (no threads of IBAL's own: DPCs and request "
+                + "completions) or legacy (WinOF's three worker threads, verbs issued from them at PASSIVE; for "
+                + "comparison, with the HCA drivers in legacy command mode)",
+                options = {@Option(label = "queued", value = "queued"), @Option(label = "legacy", value = "legacy")})
+        String mode() default IbalMode.DEFAULT;
+    }
+
     private final IoManager io;
     private final BundleContext context;
     private final IbalBusDriver bus;
     private ServiceRegistration<Ibal> registration; // touched only on the system worker
 
     @Activate
-    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context) {
+    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context, Config config) {
         this.io = io;
         this.context = context;
+        IbalMode mode = IbalMode.fromConfig(config.mode(), IbalMode.PID);
         this.bus = new IbalBusDriver(io, new IbalCore.Lifecycle() {
             @Override
             public void started(Ibal ibal) {
@@ -47,7 +68,7 @@ public final class IbalComponent implements Driver {
             public void stopped(Ibal ibal) {
                 io.queueWorkItem(IbalComponent.this::unregister);
             }
-        });
+        }, mode);
     }
 
     @Reference(name = "hca", service = DeviceObject.class, cardinality = ReferenceCardinality.MULTIPLE,

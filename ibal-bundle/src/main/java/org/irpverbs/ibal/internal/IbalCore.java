@@ -13,6 +13,8 @@ import org.irpverbs.ibal.IbalIoctl;
 import org.irpverbs.ibal.IbalObjects;
 import org.irpverbs.ibal.IbalRegistration;
 import org.irpverbs.ibal.IbalRequest;
+import org.irpverbs.ibal.internal.LegacyWorkers.Role;
+import org.irpverbs.ibal.internal.mad.MadVerbs;
 import org.irpverbs.ibal.internal.mad.PortMadService;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverObject;
@@ -51,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * Every operation runs on one {@link SerialQueue}, so they never overlap and the client contract's
  * order holds without a lock held across a callback; every wait is a request's completion. IBAL
- * creates no thread (docs/architecture.md section 12).
+ * creates no thread (docs/architecture.md section 12) — except in {@link IbalMode#LEGACY}, the
+ * WinOF contrast, where the verbs IBAL sends to an HCA, its CA events, its destruction and its bus
+ * relation changes are handed to {@link LegacyWorkers}' three threads at the fork points marked
+ * {@code legacy != null}; the queued path is unchanged.
  *
  * <p>Thread-safe: the lists change only on the serial queue and are published as immutable
  * snapshots; every public method returns at once and may be called at DISPATCH.
@@ -74,6 +79,9 @@ public final class IbalCore implements Ibal {
     private final DriverObject driver;
     private final Lifecycle lifecycle;
     private final SerialQueue serial;
+    private final IbalMode mode;
+    /** The worker threads in legacy mode; null in queued mode. */
+    private final LegacyWorkers legacy;
     /** Touched only on the serial queue. */
     private final List<CiCa> cas = new ArrayList<>();
     private final List<Registration> clients = new ArrayList<>();
@@ -87,11 +95,31 @@ public final class IbalCore implements Ibal {
     private boolean started;
     private volatile UserPath userPath;
 
-    IbalCore(IoManager io, DriverObject driver, Lifecycle lifecycle) {
+    IbalCore(IoManager io, DriverObject driver, Lifecycle lifecycle, IbalMode mode) {
+        if (mode == null) {
+            throw new IllegalArgumentException("IBAL needs a mode (queued or legacy)");
+        }
         this.io = io;
         this.driver = driver;
         this.lifecycle = lifecycle;
         this.serial = new SerialQueue(io, "IBAL");
+        this.mode = mode;
+        this.legacy = mode == IbalMode.LEGACY ? new LegacyWorkers(io) : null;
+    }
+
+    /** The mode IBAL was made in. */
+    public IbalMode mode() {
+        return mode;
+    }
+
+    /** The worker threads in legacy mode (their test seam, names and state); null in queued mode. */
+    public LegacyWorkers legacyWorkers() {
+        return legacy;
+    }
+
+    /** One of IBAL's own verbs to an HCA: sent from here (queued), or from {@code role}'s worker (legacy). */
+    private CompletableFuture<Integer> call(Role role, DeviceObject hca, VerbsRequest<?> request) {
+        return legacy == null ? HcaRequests.call(io, hca, request) : legacy.call(role, io, hca, request);
     }
 
     // ---- binding to HCAs ----
@@ -161,7 +189,7 @@ public final class IbalCore implements Ibal {
     /** QUERY_CA, then QUERY_PORT for each port in turn, then the CA is bound. */
     private CompletionStage<Void> query(CiCa ca) {
         VerbsRequest.QueryCa queryCa = new VerbsRequest.QueryCa();
-        return HcaRequests.call(io, ca.hca, queryCa).thenCompose(status -> {
+        return call(Role.AL_PNP, ca.hca, queryCa).thenCompose(status -> {
             if (!NtStatus.isSuccess(status)) {
                 refuse(ca, status, ca.name() + ": " + HcaRequests.failure(queryCa, status));
                 return SerialQueue.done();
@@ -176,7 +204,7 @@ public final class IbalCore implements Ibal {
             return bound(ca);
         }
         VerbsRequest.QueryPort query = new VerbsRequest.QueryPort(port);
-        return HcaRequests.call(io, ca.hca, query).thenCompose(status -> {
+        return call(Role.AL_PNP, ca.hca, query).thenCompose(status -> {
             if (!NtStatus.isSuccess(status)) {
                 refuse(ca, status, ca.name() + ": " + HcaRequests.failure(query, status));
                 return SerialQueue.done();
@@ -275,7 +303,7 @@ public final class IbalCore implements Ibal {
         PortChild existing = ca.child(port.port());
         boolean active = port.state() == PortState.ACTIVE;
         if (active && existing == null) {
-            PortChild child = new PortChild(io, ca, port.port(), port.portGuid(), port.lid());
+            PortChild child = new PortChild(io, ca, port.port(), port.portGuid(), port.lid(), legacy);
             DeviceObject pdo = io.createPhysicalDevice(driver, ca.name() + "-port" + port.port() + "-ipoib#",
                     List.of(IbalIds.PORT_HARDWARE_ID), child);
             // before the PnP manager learns of the child, so no request arrives without its queues
@@ -300,7 +328,9 @@ public final class IbalCore implements Ibal {
      * without agents.
      */
     private void startMadService(CiCa ca, int port) {
-        PortMadService mad = PortMadService.create(io, new Verbs(io, ca.hca), ca.speedPath(), port);
+        Verbs verbs = new Verbs(io, ca.hca);
+        PortMadService mad = PortMadService.create(io,
+                legacy == null ? MadVerbs.direct(verbs) : MadVerbs.via(verbs, legacy.madIssuer()), ca.speedPath(), port);
         PortMadService old = ca.setMadService(port, mad);
         if (old != null) {
             stopped(ca, old);
@@ -325,7 +355,11 @@ public final class IbalCore implements Ibal {
     private void invalidate() {
         DeviceObject d = device;
         if (d != null) {
-            io.invalidateDeviceRelations(d);
+            if (legacy == null) {
+                io.invalidateDeviceRelations(d);
+            } else {
+                legacy.run(Role.AL_PNP, "bus relations", () -> io.invalidateDeviceRelations(d));
+            }
         }
     }
 
@@ -350,7 +384,11 @@ public final class IbalCore implements Ibal {
         Irp irp = HcaRequests.send(io, ca.hca, request, done -> {
             if (NtStatus.isSuccess(done.status())) {
                 AsyncEvent event = request.result();
-                serial.enqueue(() -> caEvent(ca, event));
+                if (legacy == null) {
+                    serial.enqueue(() -> caEvent(ca, event));
+                } else {
+                    serial.enqueue(() -> legacy.run(Role.AL_MISC, "CA event", () -> caEvent(ca, event), null));
+                }
                 if (ca.state() == IbalCa.State.BOUND) {
                     // from a fresh DPC: the HCA's kept events complete synchronously, one after another
                     io.queueDpc(() -> pumpEvents(ca));
@@ -387,7 +425,7 @@ public final class IbalCore implements Ibal {
             return SerialQueue.done();
         }
         VerbsRequest.QueryPort query = new VerbsRequest.QueryPort(event.port());
-        return HcaRequests.call(io, ca.hca, query).thenAccept(status -> {
+        return call(Role.AL_MISC, ca.hca, query).thenAccept(status -> {
             if (!NtStatus.isSuccess(status) || ca.state() != IbalCa.State.BOUND) {
                 return; // the HCA is going: its leaving drops the children
             }
@@ -541,6 +579,9 @@ public final class IbalCore implements Ibal {
 
     /** START of IBAL's device: it reports the children from now on. */
     void deviceStarted(DeviceObject ibalDevice) {
+        if (legacy != null) {
+            io.queueWorkItem(legacy::start); // a thread is started at PASSIVE, never from this DPC
+        }
         this.device = ibalDevice;
         List<HcaChange> held;
         earlyLock.lock();
@@ -562,10 +603,29 @@ public final class IbalCore implements Ibal {
     }
 
     /**
-     * IBAL is stopping (its device's REMOVE, after its children were removed): every CA is
-     * detached, every client gets remove() and its events fail with DELETE_PENDING.
+     * IBAL is stopping (its device's REMOVE, after its children were removed, or the component's
+     * deactivation just before that): every CA is detached, every client gets remove() and its
+     * events fail with DELETE_PENDING.
      */
     CompletionStage<Void> shutdown() {
+        return detachAll();
+    }
+
+    /**
+     * REMOVE of IBAL's device: {@link #shutdown}, then in legacy mode the worker threads are stopped
+     * (after the MAD services' stops it queued) and the stage completes once they were joined. Only
+     * here, not at deactivation: the PnP manager removes IBAL's children (whose object trees are
+     * torn down on AL_OBJ) before IBAL's own device.
+     */
+    CompletionStage<Void> removed() {
+        CompletionStage<Void> detached = detachAll();
+        if (legacy == null) {
+            return detached;
+        }
+        return detached.thenCompose(v -> serial.enqueue(legacy::stop));
+    }
+
+    private CompletionStage<Void> detachAll() {
         return serial.enqueue(() -> {
             if (shutDown) {
                 return SerialQueue.done();

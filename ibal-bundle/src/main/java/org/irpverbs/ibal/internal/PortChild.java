@@ -11,6 +11,7 @@ import org.irpverbs.irp.PendingEventQueue;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoStackLocation;
 import org.irpverbs.irp.Irp;
+import org.irpverbs.irp.IrpCompletionListener;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.irp.PnpHandler;
 import org.irpverbs.verbs.AsyncEvent;
@@ -50,7 +51,13 @@ final class PortChild implements IbalChild {
         }
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PortChild.class);
+    /** The teardown's result when the destroy thread had already stopped. */
+    private static final int NOT_TORN_DOWN = -1;
+
     private final IoManager io;
+    /** IBAL's worker threads in legacy mode, null in queued mode. */
+    private final LegacyWorkers legacy;
     private final CiCa ca;
     private final int port;
     private final long portGuid;
@@ -60,8 +67,9 @@ final class PortChild implements IbalChild {
     private volatile PendingEventQueue<AsyncEvent> events;
     private volatile Client client;
 
-    PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid) {
+    PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid, LegacyWorkers legacy) {
         this.io = io;
+        this.legacy = legacy;
         this.ca = ca;
         this.port = port;
         this.portGuid = portGuid;
@@ -167,7 +175,20 @@ final class PortChild implements IbalChild {
         if (c == null) {
             return PnpHandler.SUCCESS;
         }
-        return c.tree.destroyAll(request -> HcaRequests.call(io, ca.hca, request)).thenApply(failed -> NtStatus.SUCCESS);
+        if (legacy == null) {
+            return c.tree.destroyAll(request -> HcaRequests.call(io, ca.hca, request)).thenApply(failed -> NtStatus.SUCCESS);
+        }
+        // legacy mode: the tree is torn down from the destroy thread, each destroy issued from it
+        return legacy.run(LegacyWorkers.Role.AL_OBJ, "object tree teardown", () -> c.tree.destroyAll(
+                request -> legacy.call(LegacyWorkers.Role.AL_OBJ, io, ca.hca, request)), NOT_TORN_DOWN)
+                .thenApply(failed -> {
+                    if (failed == NOT_TORN_DOWN) {
+                        // only if the PnP manager removed IBAL's device before this child, which it does not
+                        String who = c.tree.toString();
+                        io.queueWorkItem(() -> LOG.error("IBAL's destroy thread had stopped; not destroyed: {}", who));
+                    }
+                    return NtStatus.SUCCESS;
+                });
     }
 
     /** QUERY_INTERFACE: the HCA's speed path itself, and this child's identity. */
@@ -223,13 +244,18 @@ final class PortChild implements IbalChild {
             c.tree.settle(request, admission, NtStatus.CANCELLED);
             return queued;
         }
-        HcaRequests.send(io, ca.hca, request, done -> {
-            c.tree.settle(request, admission, done.status());
+        IrpCompletionListener done = completed -> {
+            c.tree.settle(request, admission, completed.status());
             Irp outer = forwarded.removeFirst(waiting -> waiting == irp);
             if (outer != null) {
-                outer.complete(done.status(), done.information());
+                outer.complete(completed.status(), completed.information());
             }
-        });
+        };
+        if (legacy == null) {
+            HcaRequests.send(io, ca.hca, request, done);
+        } else {
+            legacy.send(LegacyWorkers.roleOf(request), io, ca.hca, request, done);
+        }
         return NtStatus.PENDING;
     }
 

@@ -125,7 +125,7 @@ final class UserFile {
      * tree's requests in flight, then sends one destroy from the previous one's completion). Once
      * per tree: a second call (the CA left, then the file closes) gets the first one's stage.
      */
-    CompletionStage<Integer> destroyTree(IoManager io, CiCa ca) {
+    CompletionStage<Integer> destroyTree(IoManager io, CiCa ca, LegacyWorkers legacy) {
         ObjectTree tree;
         CompletableFuture<Integer> stage;
         lock.lock();
@@ -144,7 +144,9 @@ final class UserFile {
         } finally {
             lock.unlock();
         }
-        tree.destroyAll(request -> HcaRequests.call(io, ca.hca, request)).whenComplete((failed, error) -> {
+        // legacy mode: each destroy is issued from IBAL's destroy thread (AL_OBJ), as a port child's are
+        tree.destroyAll(request -> legacy == null ? HcaRequests.call(io, ca.hca, request)
+                : legacy.call(LegacyWorkers.Role.AL_OBJ, io, ca.hca, request)).whenComplete((failed, error) -> {
             if (error != null) {
                 stage.completeExceptionally(error);
             } else {
@@ -158,7 +160,7 @@ final class UserFile {
      * CLEANUP: no new object from now on; every tree is destroyed ({@link #destroyTree}); the
      * table is emptied when they are done, which frees the pinned regions.
      */
-    CompletionStage<Void> destroyAll(IoManager io) {
+    CompletionStage<Void> destroyAll(IoManager io, LegacyWorkers legacy) {
         List<CiCa> all;
         lock.lock();
         try {
@@ -169,7 +171,7 @@ final class UserFile {
         }
         CompletableFuture<?>[] each = new CompletableFuture<?>[all.size()];
         for (int i = 0; i < each.length; i++) {
-            each[i] = destroyTree(io, all.get(i)).toCompletableFuture();
+            each[i] = destroyTree(io, all.get(i), legacy).toCompletableFuture();
         }
         return CompletableFuture.allOf(each).thenRun(() -> {
             lock.lock();

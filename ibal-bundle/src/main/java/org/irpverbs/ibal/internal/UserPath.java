@@ -17,6 +17,7 @@ import org.irpverbs.irp.FileObject;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoStackLocation;
 import org.irpverbs.irp.Irp;
+import org.irpverbs.irp.IrpCompletionListener;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.verbs.AccessFlags;
 import org.irpverbs.verbs.CaAttributes;
@@ -116,7 +117,7 @@ final class UserPath {
             return complete(irp, NtStatus.SUCCESS);
         }
         irp.markPending();
-        user.destroyAll(io).whenComplete((v, failure) -> {
+        user.destroyAll(io, core.legacyWorkers()).whenComplete((v, failure) -> {
             open.remove(user);
             irp.complete(NtStatus.SUCCESS);
         });
@@ -153,7 +154,7 @@ final class UserPath {
      */
     void caLeft(CiCa ca) {
         for (UserFile f : open) {
-            f.destroyTree(io, ca);
+            f.destroyTree(io, ca, core.legacyWorkers());
         }
     }
 
@@ -165,7 +166,7 @@ final class UserPath {
     java.util.concurrent.CompletionStage<Void> removeAll() {
         List<java.util.concurrent.CompletableFuture<Void>> each = new ArrayList<>();
         for (UserFile f : open) {
-            each.add(f.destroyAll(io).toCompletableFuture());
+            each.add(f.destroyAll(io, core.legacyWorkers()).toCompletableFuture());
         }
         return java.util.concurrent.CompletableFuture.allOf(each.toArray(new java.util.concurrent.CompletableFuture<?>[0]));
     }
@@ -566,7 +567,7 @@ final class UserPath {
             tree.settle(request, admission, NtStatus.CANCELLED); // cancelled before it went anywhere
             return queued;
         }
-        HcaRequests.send(io, ca.hca, request, done -> {
+        IrpCompletionListener answered = done -> {
             int status = done.status();
             Irp caller = pending.removeFirst(waiting -> waiting == irp);
             // the table first, then the tree: settling may let the file's CLEANUP run, which then
@@ -577,7 +578,14 @@ final class UserPath {
             if (caller != null) {
                 caller.complete(status, bytes);
             }
-        });
+        };
+        // legacy mode: issued from IBAL's worker at PASSIVE, as a port child's verbs are
+        LegacyWorkers legacy = core.legacyWorkers();
+        if (legacy == null) {
+            HcaRequests.send(io, ca.hca, request, answered);
+        } else {
+            legacy.send(LegacyWorkers.roleOf(request), io, ca.hca, request, answered);
+        }
         return NtStatus.PENDING;
     }
 

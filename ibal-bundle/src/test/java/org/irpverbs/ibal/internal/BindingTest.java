@@ -23,11 +23,24 @@ import org.irpverbs.softhca.HcaModel;
 import org.irpverbs.verbs.VerbsInterface;
 import org.irpverbs.verbs.VerbsSpeedPath;
 import org.junit.After;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.junit.Test;
 
 /** IBAL binds to every HCA's versioned verbs interface, in any arrival order, and lets HCAs go. */
+@RunWith(Parameterized.class)
 public class BindingTest {
-    private final IbalRig rig = new IbalRig().withTavorAndMemFree();
+    /** Queued, and legacy (IBAL's worker threads, the HCAs' command interfaces blocking). */
+    @Parameterized.Parameters(name = "{0}")
+    public static java.util.List<Object[]> modes() {
+        return IbalRig.modes();
+    }
+
+    private final IbalRig rig;
+
+    public BindingTest(IbalMode mode) {
+        this.rig = new IbalRig(mode).withTavorAndMemFree();
+    }
 
     @After
     public void tearDown() {

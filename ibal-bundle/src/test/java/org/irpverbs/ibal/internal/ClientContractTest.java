@@ -20,12 +20,25 @@ import org.irpverbs.softhca.HcaModel;
 import org.irpverbs.verbs.AsyncEventType;
 import org.irpverbs.verbs.PortState;
 import org.junit.After;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.junit.Test;
 import org.osgi.util.promise.Promise;
 
 /** Linux ib_core's client contract, asynchronous: add/remove order, add failure, the fence, events as requests. */
+@RunWith(Parameterized.class)
 public class ClientContractTest {
-    private final IbalRig rig = new IbalRig().withTavorAndMemFree();
+    /** Queued, and legacy (IBAL's worker threads, the HCAs' command interfaces blocking). */
+    @Parameterized.Parameters(name = "{0}")
+    public static java.util.List<Object[]> modes() {
+        return IbalRig.modes();
+    }
+
+    private final IbalRig rig;
+
+    public ClientContractTest(IbalMode mode) {
+        this.rig = new IbalRig(mode).withTavorAndMemFree();
+    }
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     @After

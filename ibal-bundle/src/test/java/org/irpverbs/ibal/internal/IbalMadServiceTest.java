@@ -21,6 +21,8 @@ import org.irpverbs.ibal.mad.ReceivedMad;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.irp.NtStatus;
 import org.junit.After;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.junit.Test;
 import org.osgi.util.promise.Promise;
 
@@ -29,11 +31,22 @@ import org.osgi.util.promise.Promise;
  * child, stopped with it (its agents' sends settle CANCELLED), and MADs travel between two CAs'
  * services.
  */
+@RunWith(Parameterized.class)
 public class IbalMadServiceTest {
     /** Liveness bound only: the response comes long before (no timeout is exercised here). */
     private static final long TIMEOUT = 30_000_000_000L;
 
-    private final IbalRig rig = new IbalRig().withTavorAndMemFree();
+    /** Queued, and legacy (IBAL's worker threads, the HCAs' command interfaces blocking). */
+    @Parameterized.Parameters(name = "{0}")
+    public static java.util.List<Object[]> modes() {
+        return IbalRig.modes();
+    }
+
+    private final IbalRig rig;
+
+    public IbalMadServiceTest(IbalMode mode) {
+        this.rig = new IbalRig(mode).withTavorAndMemFree();
+    }
 
     @After
     public void tearDown() {

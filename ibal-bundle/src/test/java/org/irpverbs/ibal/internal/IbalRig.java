@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.irpverbs.hca.core.HcaDriverOptions;
 import org.irpverbs.hca.core.testing.HcaTestRig;
 import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;
@@ -78,8 +79,31 @@ final class IbalRig implements AutoCloseable {
     final HcaTestRig hcas = new HcaTestRig(interfaces);
     IbalBusDriver ibal;
 
-    final TavorDriver tavor = new TavorDriver();
-    final MemFreeDriver memFree = new MemFreeDriver();
+    /** IBAL's mode; in legacy mode the HCA drivers run their command interfaces in legacy (blocking) mode too. */
+    final IbalMode mode;
+    final TavorDriver tavor;
+    final MemFreeDriver memFree;
+
+    /** Installed on IBAL's worker threads when it starts (legacy mode only). */
+    LegacyWorkers.Observer workObserver;
+
+    /** A rig for IBAL in its default, queued mode. */
+    IbalRig() {
+        this(IbalMode.QUEUED);
+    }
+
+    IbalRig(IbalMode mode) {
+        this.mode = mode;
+        HcaDriverOptions options = mode == IbalMode.LEGACY
+                ? HcaDriverOptions.parse("legacy", HcaDriverOptions.DEFAULT_TIMEOUT_MILLIS) : HcaDriverOptions.DEFAULTS;
+        this.tavor = new TavorDriver(options);
+        this.memFree = new MemFreeDriver(options);
+    }
+
+    /** The modes the IBAL test classes run in (JUnit parameters). */
+    static List<Object[]> modes() {
+        return List.of(new Object[] {IbalMode.QUEUED}, new Object[] {IbalMode.LEGACY});
+    }
 
     IbalRig withTavorAndMemFree() {
         hcas.addDriver(tavor, TavorDriver.RANKING, HcaModel.TAVOR_COMPATIBLE_ID);
@@ -101,7 +125,10 @@ final class IbalRig implements AutoCloseable {
 
     /** Starts IBAL (its bus driver, root-enumerated) and binds it to the HCA interfaces. */
     IbalRig startIbal() {
-        ibal = new IbalBusDriver(hcas.io, IbalCore.Lifecycle.NONE);
+        ibal = new IbalBusDriver(hcas.io, IbalCore.Lifecycle.NONE, mode);
+        if (workObserver != null) {
+            ibal.core().legacyWorkers().observe(workObserver);
+        }
         // as DS does: the HCA interfaces are bound when the component activates, before the I/O
         // manager has given the driver its device; IBAL holds them until its device starts
         interfaces.bind(ibal.core());

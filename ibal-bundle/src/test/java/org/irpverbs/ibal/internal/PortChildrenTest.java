@@ -10,11 +10,24 @@ import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.PnpState;
 import org.irpverbs.verbs.PortState;
 import org.junit.After;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.junit.Test;
 
 /** Port children follow port state, which reaches IBAL as its GET_ASYNC_EVENT request completing. */
+@RunWith(Parameterized.class)
 public class PortChildrenTest {
-    private final IbalRig rig = new IbalRig().withTavorAndMemFree();
+    /** Queued, and legacy (IBAL's worker threads, the HCAs' command interfaces blocking). */
+    @Parameterized.Parameters(name = "{0}")
+    public static java.util.List<Object[]> modes() {
+        return IbalRig.modes();
+    }
+
+    private final IbalRig rig;
+
+    public PortChildrenTest(IbalMode mode) {
+        this.rig = new IbalRig(mode).withTavorAndMemFree();
+    }
 
     @After
     public void tearDown() {

@@ -37,6 +37,7 @@ import org.osgi.util.promise.Promise;
  * {@code org.irpverbs.ibal.user}, handles per file object, everything a file made destroyed when it
  * closes, and each bad buffer its own status.
  */
+@org.junit.runner.RunWith(org.junit.runners.Parameterized.class)
 public class UserModePathTest {
     private static final int RESET = 0;
     private static final int INIT = 1;
@@ -51,9 +52,19 @@ public class UserModePathTest {
     private static final long BUFFER_VA = 0x7f0000100000L;
     private static final List<String> RESOURCES = List.of("QP", "CQ", "PD", "MR", "AH");
 
-    private final IbalRig rig = new IbalRig().withTavorAndMemFree();
+    /** Queued, and legacy (IBAL's worker threads issue the files' verbs, the HCAs' command interfaces block). */
+    @org.junit.runners.Parameterized.Parameters(name = "{0}")
+    public static List<Object[]> modes() {
+        return IbalRig.modes();
+    }
+
+    private final IbalRig rig;
     private long hca0;
     private long hca1;
+
+    public UserModePathTest(IbalMode mode) {
+        this.rig = new IbalRig(mode).withTavorAndMemFree();
+    }
 
     @Before
     public void setUp() {

@@ -33,6 +33,8 @@ import org.irpverbs.verbs.VerbsIoctl;
 import org.irpverbs.verbs.VerbsRequest;
 import org.irpverbs.verbs.VerbsSpeedPath;
 import org.junit.After;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.junit.Before;
 import org.junit.Test;
 import org.osgi.util.promise.Promise;
@@ -42,10 +44,21 @@ import org.osgi.util.promise.Promise;
  * client's object tree, refuses to destroy a parent with children, and destroys everything the
  * client made when it goes (its driver leaves, its port or its HCA goes).
  */
+@RunWith(Parameterized.class)
 public class VerbsThroughIbalTest {
     private static final byte[] GROUP = {(byte) 0xFF, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
-    private final IbalRig rig = new IbalRig().withTavorAndMemFree();
+    /** Queued, and legacy (IBAL's worker threads, the HCAs' command interfaces blocking). */
+    @Parameterized.Parameters(name = "{0}")
+    public static java.util.List<Object[]> modes() {
+        return IbalRig.modes();
+    }
+
+    private final IbalRig rig;
+
+    public VerbsThroughIbalTest(IbalMode mode) {
+        this.rig = new IbalRig(mode).withTavorAndMemFree();
+    }
     private final TestUlpDriver ulp = new TestUlpDriver("TestUlp");
 
     @Before

@@ -98,7 +98,7 @@ public final class PortMadService implements MadService {
     private static final int POLL_BATCH = 16;
 
     private final IoManager io;
-    private final Verbs verbs;
+    private final MadVerbs verbs;
     private final VerbsSpeedPath speed;
     private final int port;
     private final MadTimers timers;
@@ -136,6 +136,11 @@ public final class PortMadService implements MadService {
      * @param timers where response timers come from ({@link MadTimers#of(IoManager)} in production)
      */
     PortMadService(IoManager io, Verbs verbs, VerbsSpeedPath speed, int port, MadTimers timers) {
+        this(io, MadVerbs.direct(verbs), speed, port, timers);
+    }
+
+    /** @param verbs the HCA's control path, sent the way IBAL's mode wants */
+    PortMadService(IoManager io, MadVerbs verbs, VerbsSpeedPath speed, int port, MadTimers timers) {
         this.io = io;
         this.verbs = verbs;
         this.speed = speed;
@@ -150,6 +155,11 @@ public final class PortMadService implements MadService {
 
     /** The service of {@code port} on the HCA behind {@code verbs}, on the I/O manager's timers. */
     public static PortMadService create(IoManager io, Verbs verbs, VerbsSpeedPath speed, int port) {
+        return new PortMadService(io, verbs, speed, port, MadTimers.of(io));
+    }
+
+    /** The service of {@code port}, its verbs sent through {@code verbs} (IBAL's legacy mode: from its workers). */
+    public static PortMadService create(IoManager io, MadVerbs verbs, VerbsSpeedPath speed, int port) {
         return new PortMadService(io, verbs, speed, port, MadTimers.of(io));
     }
 
@@ -325,8 +335,22 @@ public final class PortMadService implements MadService {
         }
     }
 
-    /** Destroys what start made, children first; resolves after trying all, failing with the first failure. */
+    /**
+     * Destroys what start made, children first; resolves after trying all, failing with the first
+     * failure. Address handles still being made are waited for first (by completion): one made
+     * after the handles were collected would keep the PD alive. (Rare when verbs are sent at once;
+     * common in IBAL's legacy mode, where the CREATE_AH waits its turn on AL_MISC while the destroys
+     * go to AL_OBJ.)
+     */
     private Promise<Void> release() {
+        List<Promise<AddressHandle>> making = new ArrayList<>();
+        for (Promise<AddressHandle> p : addressHandles.values()) {
+            making.add(p.recover(failed -> null));
+        }
+        return promises.all(making).flatMap(made -> releaseMade());
+    }
+
+    private Promise<Void> releaseMade() {
         List<VerbsHandle> first = new ArrayList<>();
         addIfMade(first, gsi);
         addIfMade(first, smi);

@@ -5,13 +5,18 @@ import static org.junit.Assert.assertTrue;
 
 import java.lang.reflect.InvocationTargetException;
 import java.util.function.BooleanSupplier;
+import java.util.List;
+import org.irpverbs.hca.core.HcaDriverOptions;
 import org.irpverbs.irp.CodePreloader;
 import org.irpverbs.hca.core.testing.HcaTestRig;
 import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;
+import org.irpverbs.ibal.internal.IbalMode;
+import org.irpverbs.ibal.internal.LegacyWorkers;
 import org.irpverbs.ibal.mad.Mad;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.softhca.HcaModel;
+import org.irpverbs.verbs.Verbs;
 import org.osgi.util.promise.Promise;
 
 /**
@@ -31,17 +36,43 @@ final class MadRig implements AutoCloseable {
     final ManualMadTimers timers = new ManualMadTimers(hcas.io);
     final PortMadService a;
     final PortMadService b;
+    /** IBAL's worker threads the services' verbs go through in legacy mode; null in queued mode. */
+    final LegacyWorkers workers;
+
+    /** The modes the MAD service's tests run in (JUnit parameters). */
+    static List<Object[]> modes() {
+        return List.of(new Object[] {IbalMode.QUEUED}, new Object[] {IbalMode.LEGACY});
+    }
 
     MadRig() {
+        this(IbalMode.QUEUED);
+    }
+
+    /**
+     * In legacy mode the HCA drivers run their command interfaces in legacy (blocking) mode and the
+     * services send their verbs through IBAL's worker threads, as IbalCore makes them in that mode.
+     */
+    MadRig(IbalMode mode) {
         CodePreloader.preload(PortMadService.class, Mad.class, Promise.class, TavorDriver.class, MemFreeDriver.class);
+        HcaDriverOptions options = mode == IbalMode.LEGACY
+                ? HcaDriverOptions.parse("legacy", HcaDriverOptions.DEFAULT_TIMEOUT_MILLIS) : HcaDriverOptions.DEFAULTS;
         hcas.hca("hcaA", HcaModel.MT23108, LID_A, LID_A + 1).hca("hcaB", HcaModel.MT25208, LID_B, LID_B + 1);
-        hcas.addDriver(new TavorDriver(), TavorDriver.RANKING, HcaModel.TAVOR_COMPATIBLE_ID);
-        hcas.addDriver(new MemFreeDriver(), MemFreeDriver.RANKING, HcaModel.MEMFREE_CAPABLE_ID);
+        hcas.addDriver(new TavorDriver(options), TavorDriver.RANKING, HcaModel.TAVOR_COMPATIBLE_ID);
+        hcas.addDriver(new MemFreeDriver(options), MemFreeDriver.RANKING, HcaModel.MEMFREE_CAPABLE_ID);
         hcas.startBus();
-        a = new PortMadService(hcas.io, hcas.verbs("hcaA"), hcas.speedPath("hcaA"), 1, timers);
-        b = new PortMadService(hcas.io, hcas.verbs("hcaB"), hcas.speedPath("hcaB"), 1, timers);
+        workers = mode == IbalMode.LEGACY ? new LegacyWorkers(hcas.io) : null;
+        if (workers != null) {
+            workers.start(); // the test's thread is at PASSIVE, as the system worker IbalCore starts them on
+        }
+        a = new PortMadService(hcas.io, verbs("hcaA"), hcas.speedPath("hcaA"), 1, timers);
+        b = new PortMadService(hcas.io, verbs("hcaB"), hcas.speedPath("hcaB"), 1, timers);
         value(a.start(), "start MAD service hcaA/1");
         value(b.start(), "start MAD service hcaB/1");
+    }
+
+    private MadVerbs verbs(String hca) {
+        Verbs v = hcas.verbs(hca);
+        return workers == null ? MadVerbs.direct(v) : MadVerbs.via(v, workers.madIssuer());
     }
 
     static <T> T value(Promise<T> p, String what) {
@@ -82,7 +113,12 @@ final class MadRig implements AutoCloseable {
             value(a.stop(), "stop MAD service hcaA/1");
             value(b.stop(), "stop MAD service hcaB/1");
             assertEquals(PortMadService.State.STOPPED, a.state());
+            if (workers != null) {
+                workers.stop().toCompletableFuture().get(LIVENESS_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            }
             hcas.assertClean();
+        } catch (Exception e) {
+            throw new AssertionError("stopping IBAL's workers: " + e, e);
         } finally {
             hcas.close();
         }

@@ -24,7 +24,10 @@ import org.irpverbs.ibal.mad.ManagementClass;
 import org.irpverbs.ibal.mad.ReceivedMad;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.irp.NtStatus;
+import org.irpverbs.ibal.internal.IbalMode;
 import org.junit.After;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -34,6 +37,7 @@ import org.junit.Test;
  * MAD, registration conflicts, unregistering with sends in flight, local SMPs through MAD_IFC.
  * Blocking detection is in FAIL mode and every test ends clean (MadRig#close).
  */
+@RunWith(Parameterized.class)
 public class MadServiceTest {
     /** A vendor class (IBA 13.4.4: 0x09..0x0F, vendor specific) nobody else uses. */
     static final int CLASS = 0x09;
@@ -41,11 +45,22 @@ public class MadServiceTest {
     static final int ATTRIBUTE = 0x0042;
     static final long TIMEOUT = 1_000_000_000L;
 
+    /** Queued, and legacy (verbs through IBAL's worker threads, the HCAs' command interfaces blocking). */
+    @Parameterized.Parameters(name = "{0}")
+    public static java.util.List<Object[]> modes() {
+        return MadRig.modes();
+    }
+
+    private final IbalMode mode;
     MadRig rig;
+
+    public MadServiceTest(IbalMode mode) {
+        this.mode = mode;
+    }
 
     @Before
     public void setUp() {
-        rig = new MadRig();
+        rig = new MadRig(mode);
     }
 
     @After
