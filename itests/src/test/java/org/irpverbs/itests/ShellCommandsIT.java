@@ -25,6 +25,7 @@ import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverVerifier;
 import org.irpverbs.irp.IoManager;
+import org.irpverbs.irp.PnpState;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -85,12 +86,22 @@ public class ShellCommandsIT {
                 b.stop();
             }
         }
+        // IBAL's teardown is asynchronous: its device's REMOVE completes once its MAD services
+        // released what they held, so wait for IBAL's devices to be gone (the bound is liveness
+        // only). Waiting for empty HCAs alone was wrong: a MAD service still starting when the
+        // bundle stopped made its PD after a first empty look.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-        while (!(nothingIn("hca0") && nothingIn("hca1")) && System.nanoTime() < deadline) {
-            Thread.sleep(10); // IBAL's teardown is asynchronous; the bound is liveness only
+        while (ibalDevicesRemain() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
         }
+        assertFalse("IBAL's devices are gone", ibalDevicesRemain());
         assertNothingIn("hca0");
         assertNothingIn("hca1");
+    }
+
+    private boolean ibalDevicesRemain() {
+        return io.devices().stream().anyMatch(d -> d.pnpState() != PnpState.DELETED
+                && d.driver() != null && d.driver().name().equals("Ibal"));
     }
 
     private boolean nothingIn(String name) throws Exception {

@@ -612,7 +612,8 @@ public final class IbalCore implements Ibal {
     }
 
     /**
-     * REMOVE of IBAL's device: {@link #shutdown}, then in legacy mode the worker threads are stopped
+     * REMOVE of IBAL's device: {@link #shutdown}, then the MAD services' stops it queued run; in
+     * legacy mode the worker threads are then stopped
      * (after the MAD services' stops it queued) and the stage completes once they were joined. Only
      * here, not at deactivation: the PnP manager removes IBAL's children (whose object trees are
      * torn down on AL_OBJ) before IBAL's own device.
@@ -620,7 +621,9 @@ public final class IbalCore implements Ibal {
     CompletionStage<Void> removed() {
         CompletionStage<Void> detached = detachAll();
         if (legacy == null) {
-            return detached;
+            // the MAD services' stops were queued behind the detach: REMOVE completes once they
+            // ran, so IBAL gone means nothing of its own is left on the HCAs
+            return detached.thenCompose(v -> serial.enqueue(SerialQueue::done));
         }
         return detached.thenCompose(v -> serial.enqueue(legacy::stop));
     }

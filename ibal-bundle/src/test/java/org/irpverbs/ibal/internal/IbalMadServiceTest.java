@@ -1,6 +1,7 @@
 package org.irpverbs.ibal.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 
 import java.lang.reflect.InvocationTargetException;
@@ -79,6 +80,36 @@ public class IbalMadServiceTest {
                 "GET from hca0/1 to hca1/2");
         assertEquals(7, response.mad().byteAt(Mad.DATA_OFFSET));
         assertEquals(4, response.source().lid());
+        rig.assertClean();
+    }
+
+    /**
+     * Regression (ShellCommandsIT): IBAL's REMOVE completed before the MAD services' stops, which
+     * it had queued, had run, so "IBAL is gone" did not mean "IBAL holds nothing on the HCAs".
+     */
+    @Test
+    public void onceIbalIsRemovedItsMadServicesHoldNothingOnTheHcas() {
+        rig.twoHcas().startBus().startIbal();
+        running("hca0", 1);
+        running("hca0", 2);
+        running("hca1", 1);
+        running("hca1", 2);
+        // the stops' destroys are held in hca0's stalled firmware: IBAL's REMOVE must wait for them
+        org.irpverbs.softhca.engine.SoftHca hardware = rig.hcas.hardware("hca0");
+        hardware.stallFirmware();
+        Promise<Void> removing;
+        try {
+            removing = rig.startStoppingIbal();
+            IbalRig.eventually(() -> hardware.stalledCommands() > 0, "the MAD services' destroys reaching hca0's firmware");
+            assertFalse("IBAL's REMOVE waits for its MAD services' destroys", removing.isDone());
+        } finally {
+            hardware.resumeFirmware();
+        }
+        HcaTestRig.await(removing, "removing IBAL");
+        for (String ca : java.util.List.of("hca0", "hca1")) {
+            rig.hcas.hcaDevice(ca).statistics().resources().forEach((resource, usage) ->
+                    assertEquals(ca + " " + resource + " right after IBAL's REMOVE", 0, usage.inUse()));
+        }
         rig.assertClean();
     }
 

@@ -139,9 +139,14 @@ final class IbalRig implements AutoCloseable {
 
     /** Stops IBAL as its bundle stopping would: the interface bindings go, then the driver. */
     void stopIbal() {
-        interfaces.unbind();
-        HcaTestRig.await(IoManagers.removeDriver(hcas.io, ibal), "removing IBAL");
+        HcaTestRig.await(startStoppingIbal(), "removing IBAL");
         settle();
+    }
+
+    /** The start of {@link #stopIbal}: resolves when IBAL's driver and devices are removed. */
+    org.osgi.util.promise.Promise<Void> startStoppingIbal() {
+        interfaces.unbind();
+        return IoManagers.removeDriver(hcas.io, ibal);
     }
 
     IbalCore core() {

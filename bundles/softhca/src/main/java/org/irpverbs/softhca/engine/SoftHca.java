@@ -282,6 +282,14 @@ public final class SoftHca implements SoftHcaHardware, AutoCloseable {
         }
     }
 
+    /**
+     * How many commands a {@link #stallFirmware stall} holds finished but unreported: a test's
+     * deterministic way to know that what it started has reached the firmware.
+     */
+    public int stalledCommands() {
+        return stalledCommands.size();
+    }
+
     /** The fabric port behind a port number while the port is up (INIT_IB), else null. */
     public FabricPort fabricPort(int port) {
         HcaPort p = state.port(port);
