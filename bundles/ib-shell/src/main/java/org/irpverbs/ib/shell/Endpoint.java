@@ -114,10 +114,32 @@ final class Endpoint implements AutoCloseable {
     }
 
     /**
-     * Test seam: runs on the command's thread once a verb that makes an object was sent, before
-     * its promise is waited for, with the verb's description (a test interrupts the thread there).
+     * Test seam: runs on the command's thread once a verb that makes or modifies an object was
+     * sent, before its promise is waited for, with the verb's description (a test interrupts the
+     * thread there).
      */
     static volatile Consumer<String> afterMakingVerbSent = what -> {};
+
+    /**
+     * MODIFY_QP, waited for. If the wait is interrupted the modify still goes on in the HCA, and
+     * while it does the driver refuses to destroy the QP ("another operation is in progress"), so
+     * the QP, its CQs and the PD would stay behind: the modify is waited for (uninterruptibly; its
+     * outcome no longer matters) before the interrupt is passed on and {@link #close()} runs.
+     */
+    private void modify(QpAttributes attributes, String what) {
+        Promise<Void> modifying = verbs.modifyQp(qp, attributes);
+        afterMakingVerbSent.accept(what);
+        try {
+            Await.value(modifying, what);
+        } catch (Interrupted interrupted) {
+            try {
+                Await.releasing(modifying, what);
+            } catch (RuntimeException failed) {
+                interrupted.addSuppressed(failed);
+            }
+            throw interrupted;
+        }
+    }
 
     /**
      * The object a verb makes, kept for {@link #close()}. If the wait is interrupted the verb still
@@ -150,7 +172,7 @@ final class Endpoint implements AutoCloseable {
                 .set(QpAttributes.PORT).set(QpAttributes.ACCESS_FLAGS);
         init.port = port;
         init.accessFlags = AccessFlags.LOCAL_WRITE | AccessFlags.REMOTE_WRITE | AccessFlags.REMOTE_READ;
-        Await.value(verbs.modifyQp(qp, init), "MODIFY_QP RESET->INIT on " + hca.name());
+        modify(init, "MODIFY_QP RESET->INIT on " + hca.name());
         QpAttributes rtr = new QpAttributes().toState(QpState.RTR).set(QpAttributes.AV).set(QpAttributes.PATH_MTU)
                 .set(QpAttributes.DEST_QPN).set(QpAttributes.RQ_PSN).set(QpAttributes.MAX_DEST_RD_ATOMIC)
                 .set(QpAttributes.MIN_RNR_TIMER);
@@ -160,7 +182,7 @@ final class Endpoint implements AutoCloseable {
         rtr.rqPsn = remote.psn;
         rtr.maxDestReadAtomic = readDepth;
         rtr.minRnrTimer = 1;
-        Await.value(verbs.modifyQp(qp, rtr), "MODIFY_QP INIT->RTR on " + hca.name());
+        modify(rtr, "MODIFY_QP INIT->RTR on " + hca.name());
         QpAttributes rts = new QpAttributes().toState(QpState.RTS).set(QpAttributes.SQ_PSN).set(QpAttributes.TIMEOUT)
                 .set(QpAttributes.RETRY_CNT).set(QpAttributes.RNR_RETRY).set(QpAttributes.MAX_QP_RD_ATOMIC);
         rts.sqPsn = psn;
@@ -171,7 +193,7 @@ final class Endpoint implements AutoCloseable {
         rts.retryCount = 7;
         rts.rnrRetry = 7;
         rts.maxReadAtomic = readDepth;
-        Await.value(verbs.modifyQp(qp, rts), "MODIFY_QP RTR->RTS on " + hca.name());
+        modify(rts, "MODIFY_QP RTR->RTS on " + hca.name());
     }
 
     /**

@@ -303,6 +303,29 @@ public class IbCommandsTest {
         rig.assertClean();
     }
 
+    /**
+     * Regression (ShellCommandsIT on a loaded machine): Ctrl-C landed while MODIFY_QP was in the
+     * HCA; the driver then refused DESTROY_QP ("another operation on QP is in progress"), and the
+     * QP, both CQs and the PD stayed behind. The command now lets the modify finish first.
+     */
+    @Test
+    public void interruptWhileAModifyIsInTheHcaReleasesEverything() throws Exception {
+        Map<String, ResourceUsage> before0 = rig.hcaDevice("hca0").statistics().resources();
+        Map<String, ResourceUsage> before1 = rig.hcaDevice("hca1").statistics().resources();
+        Endpoint.afterMakingVerbSent = what -> {
+            if (what.equals("MODIFY_QP INIT->RTR on hca0")) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Run run = Run.start(() -> commands.send_lat("hca1", "1", "hca0", "1"));
+        Throwable failure = run.end();
+        assertEquals("ib:send_lat: interrupted during set-up; the PD, MR, CQs and QP it made on hca1 and hca0 were"
+                + " released", failure.getMessage());
+        assertEquals(before0, rig.hcaDevice("hca0").statistics().resources());
+        assertEquals(before1, rig.hcaDevice("hca1").statistics().resources());
+        rig.assertClean();
+    }
+
     @Test
     public void driverGoingAwayDuringWriteBandwidthEndsWithOneClearLine() throws Exception {
         HcaDevice hca0 = rig.hcaDevice("hca0");
