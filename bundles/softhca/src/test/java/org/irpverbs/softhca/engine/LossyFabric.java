@@ -51,6 +51,11 @@ final class LossyFabric implements Fabric {
     /** Delivers the held ACKs, in order, and lets later ones through. */
     void releaseAcks() {
         holdingAcks = false;
+        deliverHeldAcks();
+    }
+
+    /** Each held ACK is taken by one poll, so two threads draining at once deliver each once. */
+    private void deliverHeldAcks() {
         Runnable r;
         while ((r = heldAcks.poll()) != null) {
             r.run();
@@ -105,6 +110,12 @@ final class LossyFabric implements Fabric {
                 largestRun.accumulateAndGet(frame.segments(), Math::max);
                 if (hold(frame)) {
                     heldAcks.add(() -> p.send(frame));
+                    if (!holdingAcks) {
+                        // releaseAcks ran between the hold decision and the add, and drained the
+                        // queue before this ACK was in it: deliver it (and any other) here, or it
+                        // would wait forever (seen as RcWindowTest's message never completing)
+                        deliverHeldAcks();
+                    }
                     return true;
                 }
                 if (shouldDrop(frame)) {
