@@ -11,10 +11,16 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * IBAL in OSGi: registers the bus driver as a root-enumerated {@link Driver} service, binds
@@ -24,17 +30,35 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * here waits. Registering and unregistering the {@link Ibal} service happens on the I/O manager's
  * system worker (PASSIVE), never at DISPATCH.
  *
+ * <p>Configuration PID {@value #PID} ({@link Config}); a change of it is applied in place (no
+ * restart of IBAL): the partition children of every ACTIVE port are brought in line.
+ *
  * <p>Thread-safe.
  */
-@Component(service = Driver.class, property = Driver.ROOT + ":Boolean=true")
+@Component(service = Driver.class, property = Driver.ROOT + ":Boolean=true", configurationPid = IbalComponent.PID)
+@Designate(ocd = IbalComponent.Config.class)
 public final class IbalComponent implements Driver {
+    /** IBAL's configuration PID. */
+    public static final String PID = "org.irpverbs.ibal";
+
+    private static final Logger LOG = LoggerFactory.getLogger(IbalComponent.class);
+
+    @ObjectClassDefinition(name = "irpverbs IBAL", description = "The InfiniBand access layer")
+    public @interface Config {
+        @AttributeDefinition(description = "Partition keys, each 0x and 1 to 4 hex digits (e.g. 0x8001): every ACTIVE "
+                + "port whose P_Key table holds one gets a partition child for it (IBA\\IPoIB, instance ID "
+                + "<port GUID>:<P_Key>) besides its port child. Invalid keys, the default partition (0xffff) and "
+                + "repeated partitions are ignored with one log line.")
+        String[] partitionKeys() default {};
+    }
+
     private final IoManager io;
     private final BundleContext context;
     private final IbalBusDriver bus;
     private ServiceRegistration<Ibal> registration; // touched only on the system worker
 
     @Activate
-    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context) {
+    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context, Config config) {
         this.io = io;
         this.context = context;
         this.bus = new IbalBusDriver(io, new IbalCore.Lifecycle() {
@@ -48,6 +72,22 @@ public final class IbalComponent implements Driver {
                 io.queueWorkItem(IbalComponent.this::unregister);
             }
         });
+        configure(config);
+    }
+
+    /** A new configuration: applied in place. */
+    @Modified
+    void modified(Config config) {
+        configure(config);
+    }
+
+    private void configure(Config config) {
+        PartitionKeys keys = PartitionKeys.parse(config.partitionKeys());
+        if (keys.problem() != null) {
+            LOG.error("IBAL configuration {}: {}; using {}", PID, keys.problem(),
+                    keys.keys().stream().map(PartitionKeys::hex).toList());
+        }
+        bus.core().configurePartitionKeys(keys);
     }
 
     @Reference(name = "hca", service = DeviceObject.class, cardinality = ReferenceCardinality.MULTIPLE,

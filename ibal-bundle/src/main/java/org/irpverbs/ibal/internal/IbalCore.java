@@ -85,6 +85,8 @@ public final class IbalCore implements Ibal {
     /** HCA changes before IBAL's device started; guarded by earlyLock. */
     private final List<HcaChange> early = new ArrayList<>();
     private boolean started;
+    /** The configured partitions (docs/architecture.md section 12); a new value is applied on the serial queue. */
+    private volatile PartitionKeys partitionKeys = PartitionKeys.NONE;
 
     IbalCore(IoManager io, DriverObject driver, Lifecycle lifecycle) {
         this.io = io;
@@ -234,6 +236,7 @@ public final class IbalCore implements Ibal {
         for (int p = 1; p <= ca.portCount(); p++) {
             if (ca.child(p) != null) {
                 ca.setChild(p, null);
+                ca.setPartitions(p, List.of());
                 stopMadService(ca, p);
                 hadChildren = true;
             }
@@ -277,14 +280,113 @@ public final class IbalCore implements Ibal {
             child.bind(pdo);
             ca.setChild(port.port(), child);
             startMadService(ca, port.port());
+            if (!partitionKeys.keys().isEmpty()) {
+                serial.enqueue(() -> updatePartitions(ca, port.port()));
+            }
             return true;
         }
         if (!active && existing != null) {
             ca.setChild(port.port(), null);
+            ca.setPartitions(port.port(), List.of());
             stopMadService(ca, port.port());
             return true;
         }
         return false;
+    }
+
+    // ---- partition children ----
+
+    /**
+     * Sets the configured partition keys (the OSGi component's configuration): every ACTIVE port
+     * of every bound CA gets its partition children brought in line, on the serial queue.
+     */
+    void configurePartitionKeys(PartitionKeys keys) {
+        partitionKeys = keys;
+        earlyLock.lock();
+        boolean running;
+        try {
+            running = started;
+        } finally {
+            earlyLock.unlock();
+        }
+        if (running) {
+            // before START the CAs are not bound yet: binding reads the keys
+            serial.enqueue(() -> {
+                CompletionStage<Void> work = SerialQueue.done();
+                for (CiCa ca : new ArrayList<>(cas)) {
+                    for (int p = 1; p <= ca.portCount(); p++) {
+                        int port = p;
+                        work = work.thenCompose(v -> updatePartitions(ca, port));
+                    }
+                }
+                return work;
+            });
+        }
+    }
+
+    /**
+     * Brings the port's partition children in line with the configured keys and its P_Key table
+     * (read from the HCA's agent with LOCAL_MAD, WinOF's bus driver reads it with ib_query_ca):
+     * one child per configured key the table holds; a key it does not hold is one log line and no
+     * child. Children whose key is still configured and held stay as they are.
+     */
+    private CompletionStage<Void> updatePartitions(CiCa ca, int port) {
+        PortChild portChild = ca.child(port);
+        List<Integer> wanted = partitionKeys.keys();
+        if (ca.state() != IbalCa.State.BOUND || portChild == null) {
+            return SerialQueue.done(); // the port went down or the CA left: its partitions went with it
+        }
+        if (wanted.isEmpty()) {
+            if (!ca.partitions(port).isEmpty()) {
+                ca.setPartitions(port, List.of());
+                invalidate();
+            }
+            return SerialQueue.done();
+        }
+        return PKeyTable.read(io, ca.hca, port).handle((table, failure) -> {
+            if (ca.state() != IbalCa.State.BOUND || ca.child(port) != portChild) {
+                return null; // the port changed while the table was read; its new child reads it again
+            }
+            if (failure != null) {
+                String why = failure.getMessage();
+                io.queueWorkItem(() -> LOG.error("IBAL: {} port {} has no partition children: {}", ca.name(), port, why));
+                return null;
+            }
+            List<PortChild> now = new ArrayList<>();
+            List<String> notHeld = new ArrayList<>();
+            for (int key : wanted) {
+                int index = PartitionKeys.indexIn(table, key);
+                if (index < 0) {
+                    notHeld.add(PartitionKeys.hex(key));
+                    continue;
+                }
+                PortChild existing = null;
+                for (PortChild c : ca.partitions(port)) {
+                    if (c.partitionKey() == table[index] && c.partitionKeyIndex() == index) {
+                        existing = c;
+                    }
+                }
+                now.add(existing != null ? existing : partitionChild(ca, portChild, new PortChild.Partition(table[index], index)));
+            }
+            if (!notHeld.isEmpty()) {
+                String keys = String.join(", ", notHeld);
+                io.queueWorkItem(() -> LOG.warn("IBAL: {} port {}'s P_Key table does not hold {}: no partition child",
+                        ca.name(), port, keys));
+            }
+            if (!now.equals(ca.partitions(port))) {
+                ca.setPartitions(port, now);
+                invalidate();
+            }
+            return null;
+        });
+    }
+
+    private PortChild partitionChild(CiCa ca, PortChild portChild, PortChild.Partition partition) {
+        PortChild child = new PortChild(io, ca, portChild.portNumber(), portChild.portGuid(), portChild.lid(), partition);
+        DeviceObject pdo = io.createPhysicalDevice(driver, ca.name() + "-port" + portChild.portNumber() + "-pkey"
+                + String.format("%04x", partition.pkey()) + "-ipoib#", List.of(IbalIds.PORT_HARDWARE_ID), child);
+        child.bind(pdo);
+        return child;
     }
 
     /**

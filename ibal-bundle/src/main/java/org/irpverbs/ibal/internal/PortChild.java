@@ -55,17 +55,30 @@ final class PortChild implements IbalChild {
     private final int port;
     private final long portGuid;
     private final int lid;
+    /** The partition's P_Key and its index in the port's table; null for the port child itself. */
+    private final Partition partition;
     private volatile DeviceObject device;
     private volatile CancelSafeQueue forwarded;
     private volatile PendingEventQueue<AsyncEvent> events;
     private volatile Client client;
 
+    /** A configured partition a port's P_Key table holds: its key as the table holds it, and where. */
+    record Partition(int pkey, int index) {
+    }
+
+    /** The child of the port itself (the default partition). */
     PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid) {
+        this(io, ca, port, portGuid, lid, null);
+    }
+
+    /** The child of one of the port's partitions ({@code partition} non-null), or of the port (null). */
+    PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid, Partition partition) {
         this.io = io;
         this.ca = ca;
         this.port = port;
         this.portGuid = portGuid;
         this.lid = lid;
+        this.partition = partition;
     }
 
     /** Called once the physical device exists, before the PnP manager learns of it. */
@@ -80,7 +93,7 @@ final class PortChild implements IbalChild {
 
     @Override
     public Kind kind() {
-        return Kind.PORT;
+        return partition == null ? Kind.PORT : Kind.PARTITION;
     }
 
     @Override
@@ -95,7 +108,7 @@ final class PortChild implements IbalChild {
 
     @Override
     public String instanceId() {
-        return IbalIds.portInstanceId(portGuid);
+        return partition == null ? IbalIds.portInstanceId(portGuid) : IbalIds.partitionInstanceId(portGuid, partition.pkey());
     }
 
     @Override
@@ -116,6 +129,16 @@ final class PortChild implements IbalChild {
     @Override
     public int lid() {
         return lid;
+    }
+
+    @Override
+    public int partitionKey() {
+        return partition == null ? PartitionKeys.DEFAULT_BASE | PartitionKeys.FULL_MEMBER : partition.pkey();
+    }
+
+    @Override
+    public int partitionKeyIndex() {
+        return partition == null ? 0 : partition.index();
     }
 
     CiCa ca() {

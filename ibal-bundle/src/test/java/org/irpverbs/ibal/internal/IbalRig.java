@@ -78,6 +78,9 @@ final class IbalRig implements AutoCloseable {
     final HcaTestRig hcas = new HcaTestRig(interfaces);
     IbalBusDriver ibal;
 
+    /** The {@code partitionKeys} of IBAL's configuration for the next {@link #startIbal()}. */
+    String[] partitionKeys = {};
+
     final TavorDriver tavor = new TavorDriver();
     final MemFreeDriver memFree = new MemFreeDriver();
 
@@ -102,6 +105,8 @@ final class IbalRig implements AutoCloseable {
     /** Starts IBAL (its bus driver, root-enumerated) and binds it to the HCA interfaces. */
     IbalRig startIbal() {
         ibal = new IbalBusDriver(hcas.io, IbalCore.Lifecycle.NONE);
+        // as the component does with its configuration, before the driver is registered
+        ibal.core().configurePartitionKeys(PartitionKeys.parse(partitionKeys));
         // as DS does: the HCA interfaces are bound when the component activates, before the I/O
         // manager has given the driver its device; IBAL holds them until its device starts
         interfaces.bind(ibal.core());
