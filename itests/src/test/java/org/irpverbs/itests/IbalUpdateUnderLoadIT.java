@@ -320,6 +320,44 @@ public class IbalUpdateUnderLoadIT {
         return children == PORTS;
     }
 
+    /**
+     * Whether the MAD service of every ACTIVE port of {@code ibal} is running (its QP0, QP1, CQ,
+     * PD and MR made): an agent that serves nothing registers only with a running service
+     * (DEVICE_NOT_READY otherwise), and is unregistered again at once.
+     */
+    private static boolean madServicesRunning(Ibal ibal) {
+        for (IbalCa ca : ibal.cas()) {
+            for (org.irpverbs.verbs.PortAttributes port : ca.ports()) {
+                if (port.state() != org.irpverbs.verbs.PortState.ACTIVE) {
+                    continue;
+                }
+                org.irpverbs.ibal.mad.MadService service = ca.madService(port.port());
+                if (service == null) {
+                    return false;
+                }
+                org.osgi.util.promise.Promise<org.irpverbs.ibal.mad.MadAgent> probe = service.register(
+                        org.irpverbs.ibal.mad.MadAgentSpec.client("settled-probe", 0x09, 1), null);
+                try {
+                    if (!resolved(probe) || probe.getFailure() != null) {
+                        return false;
+                    }
+                    if (!resolved(probe.getValue().unregister())) {
+                        throw new AssertionError("unregistering the probe agent hung");
+                    }
+                } catch (InterruptedException | java.lang.reflect.InvocationTargetException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean resolved(org.osgi.util.promise.Promise<?> p) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        p.onResolve(done::countDown);
+        return done.await(LIVENESS_SECONDS, TimeUnit.SECONDS);
+    }
+
     /** Objects in use on both HCAs, by "hca/resource". */
     private Map<String, Integer> hcaObjects() {
         Map<String, Integer> out = new HashMap<>();
@@ -351,8 +389,8 @@ public class IbalUpdateUnderLoadIT {
         eventually(() -> servesBothWithFourChildren(ibal()), "IBAL bound to hca0 and hca1 with four port children");
         Ibal old = ibal();
         // the HCAs' objects with the old revision settled: its MAD services' QP0/QP1 and their PDs, CQs, MRs
+        eventually(() -> madServicesRunning(old), "the old revision's MAD services running");
         Map<String, Integer> baseline = hcaObjects();
-        eventually(() -> baseline.equals(hcaObjects()), "the HCA objects settling");
 
         LoadUlp ulp = new LoadUlp();
         Hashtable<String, Object> props = new Hashtable<>();
@@ -400,11 +438,13 @@ public class IbalUpdateUnderLoadIT {
 
             // nothing of the old revision is left on the HCAs: its clients' trees and MAD services are gone,
             // the new revision's MAD services hold what the old ones held
-            eventually(() -> baseline.equals(hcaObjects()), "the HCA objects back to " + baseline + " (now "
-                    + hcaObjects() + ")");
+            Ibal fresh = ibal();
+            eventually(() -> madServicesRunning(fresh), "the new revision's MAD services running");
+            // the old revision's MAD services stop on its serial queue after its device's REMOVE
+            // returned, so their last destroys may still be completing: a liveness bound, no window
+            eventually(() -> baseline.equals(hcaObjects()), "the HCA objects back to " + baseline);
 
             // the contract client registers with the new revision and is told of both CAs
-            Ibal fresh = ibal();
             Watcher again = new Watcher();
             IbalRegistration freshRegistration = fresh.register(again);
             eventually(() -> again.calls.size() == 2, "add() for both CAs from the new revision");
