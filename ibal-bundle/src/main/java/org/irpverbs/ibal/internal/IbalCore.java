@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  *                            GET_ASYNC_EVENT kept pending on the HCA
  *   GET_ASYNC_EVENT completes ─► CA event: to each added client's and each child's event queue;
  *                            a port change re-queries the port and adds or drops its child
+ *   a port child made ─► its P_Key table read (LOCAL_MAD); a partition child per configured
+ *                            key it holds (again when the configuration changes)
  *   HCA interface leaves ─► children dropped (their stacks are surprise-removed), remove() to each
  *                            client in reverse registration order
  *   register / unregister ─► add() for every bound CA / remove() for each, then the fence completes

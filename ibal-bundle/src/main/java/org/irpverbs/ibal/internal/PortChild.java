@@ -21,7 +21,8 @@ import org.irpverbs.verbs.VerbsSpeedPath;
 /**
  * The extension of a port child: the physical device IBAL creates for an ACTIVE CA port, with
  * hardware ID {@link IbalIds#PORT_HARDWARE_ID} and the port GUID as instance ID, for port drivers
- * (IPoIB) to attach to.
+ * (IPoIB) to attach to; or of a partition child, the same for one configured partition the port's
+ * P_Key table holds (instance ID {@link IbalIds#partitionInstanceId}), which behaves alike.
  * <pre>
  *   ULP device (e.g. IPoIB FDO)   its driver sends verbs IOCTLs to its own stack; they pass down
  *     │ INTERNAL_DEVICE_CONTROL (VerbsRequest)
