@@ -17,6 +17,11 @@ public interface IbalChild {
     enum Kind {
         /** A CA port (hardware ID {@link IbalIds#PORT_HARDWARE_ID}). */
         PORT,
+        /**
+         * A configured partition of a CA port whose P_Key table holds its P_Key (hardware ID
+         * {@link IbalIds#PORT_HARDWARE_ID}, instance ID {@link IbalIds#partitionInstanceId}); since 1.1.
+         */
+        PARTITION,
         /** An I/O controller found through device management (hardware ID {@link IbalIds#ioControllerHardwareId}). */
         IO_CONTROLLER
     }
@@ -29,7 +34,7 @@ public interface IbalChild {
     /** Hardware IDs, most specific first. */
     List<String> hardwareIds();
 
-    /** The instance ID: the port GUID for a port child. */
+    /** The instance ID: the port GUID for a port child, port GUID and P_Key for a partition child. */
     String instanceId();
 
     /** The CA (its HCA's name, e.g. {@code hca0}). */
@@ -43,4 +48,16 @@ public interface IbalChild {
 
     /** The port's base LID when the child was enumerated (the SM may change it later). */
     int lid();
+
+    /**
+     * The P_Key of the partition the child stands for, as the port's P_Key table holds it (its
+     * membership bit included): the default partition's (0xFFFF) for a port child. Since 1.1.
+     */
+    int partitionKey();
+
+    /**
+     * The index of {@link #partitionKey()} in the port's P_Key table when the child was
+     * enumerated (a QP's P_Key index, {@code QpAttributes.pkeyIndex}): 0 for a port child. Since 1.1.
+     */
+    int partitionKeyIndex();
 }

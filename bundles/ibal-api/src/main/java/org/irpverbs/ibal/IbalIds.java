@@ -24,6 +24,18 @@ public final class IbalIds {
     }
 
     /**
+     * The instance ID of a partition child: the port GUID as 16 hex digits, a colon and the P_Key
+     * as 4 ({@code 0002c90300001001:8001}), so that two partitions of one port are two devices of
+     * the same hardware ID. Since 1.1.
+     *
+     * @throws IllegalArgumentException if {@code pkey} is not 16 bits
+     */
+    public static String partitionInstanceId(long portGuid, int pkey) {
+        check(pkey, 0xFFFFL, "P_Key");
+        return String.format("%016x:%04x", portGuid, pkey);
+    }
+
+    /**
      * The hardware ID of an I/O controller child, {@code IBA\V<vendor>P<product>S<subclass>s<subsubclass>v<version>}
      * (WinOF's {@code bus_iou_mgr.c} format: vendor 6, product 8, subclass 6, sub-subclass 6 and
      * version 4 hex digits).

@@ -3,7 +3,7 @@
  * talks to its IBAL port child device, and how a non-driver client (SA, CM, shells, tools)
  * registers for CAs and their events. Every operation is a request or a promise; nothing blocks.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.irpverbs.ibal;
 

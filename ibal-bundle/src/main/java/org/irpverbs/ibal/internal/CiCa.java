@@ -35,6 +35,11 @@ final class CiCa implements IbalCa {
     private volatile PortAttributes[] ports = new PortAttributes[0];
     /** The port children, by port number (index 0 unused); null where the port is not ACTIVE. */
     private volatile PortChild[] children = new PortChild[0];
+    /**
+     * The partition children, by port number (index 0 unused): an immutable list each, empty where
+     * the port has none (it is not ACTIVE, or its table holds no configured P_Key).
+     */
+    private volatile List<List<PortChild>> partitions = List.of();
     /** The MAD services, by port number (index 0 unused); null where the port has none running. */
     private volatile PortMadService[] madServices = new PortMadService[0];
     /** The pending GET_ASYNC_EVENT on the HCA, or null. */
@@ -108,6 +113,11 @@ final class CiCa implements IbalCa {
         this.attributes = attributes;
         this.ports = new PortAttributes[attributes.physicalPorts()];
         this.children = new PortChild[attributes.physicalPorts() + 1];
+        List<List<PortChild>> none = new ArrayList<>();
+        for (int p = 0; p <= attributes.physicalPorts(); p++) {
+            none.add(List.of());
+        }
+        this.partitions = List.copyOf(none);
         this.madServices = new PortMadService[attributes.physicalPorts() + 1];
     }
 
@@ -146,6 +156,18 @@ final class CiCa implements IbalCa {
         PortChild[] copy = Arrays.copyOf(children, children.length);
         copy[port] = child;
         children = copy;
+    }
+
+    /** The port's partition children, in the order of the configured keys. */
+    List<PortChild> partitions(int port) {
+        List<List<PortChild>> all = partitions;
+        return port >= 1 && port < all.size() ? all.get(port) : List.of();
+    }
+
+    void setPartitions(int port, List<PortChild> children) {
+        List<List<PortChild>> copy = new ArrayList<>(partitions);
+        copy.set(port, List.copyOf(children));
+        partitions = List.copyOf(copy);
     }
 
     @Override
@@ -188,13 +210,15 @@ final class CiCa implements IbalCa {
         return old;
     }
 
-    /** The children in port order. */
+    /** The children in port order, each port's child before its partitions' children. */
     List<PortChild> portChildren() {
         List<PortChild> out = new ArrayList<>();
-        for (PortChild c : children) {
-            if (c != null) {
-                out.add(c);
+        PortChild[] c = children;
+        for (int p = 1; p < c.length; p++) {
+            if (c[p] != null) {
+                out.add(c[p]);
             }
+            out.addAll(partitions(p));
         }
         return out;
     }

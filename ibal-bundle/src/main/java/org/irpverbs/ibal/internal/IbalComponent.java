@@ -11,6 +11,7 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -19,6 +20,9 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.osgi.service.component.ComponentContext;
 
 /**
  * IBAL in OSGi: registers the bus driver as a root-enumerated {@link Driver} service, binds
@@ -28,33 +32,52 @@ import org.osgi.service.metatype.annotations.Option;
  * here waits. Registering and unregistering the {@link Ibal} service happens on the I/O manager's
  * system worker (PASSIVE), never at DISPATCH.
  *
- * <p>Configured by {@value IbalMode#PID}: {@code mode} is {@code queued} (the default, no threads of
- * IBAL's own) or {@code legacy} (WinOF's three worker threads, for the comparison benchmark); a bad
- * value is logged and the default used. A changed configuration restarts the component, which
- * updates IBAL in place: its children are removed in order and come back in the new mode.
+ * <p>Configured by {@value IbalMode#PID} ({@link Config}):
+ * <ul>
+ * <li>{@code mode} is {@code queued} (the default, no threads of IBAL's own) or {@code legacy}
+ * (WinOF's three worker threads, for the comparison benchmark); a bad value is logged and the
+ * default used. A changed mode restarts the component, which updates IBAL in place: its children
+ * are removed in order and come back in the new mode.</li>
+ * <li>{@code partitionKeys}: a change is applied in place (no restart of IBAL): the partition
+ * children of every ACTIVE port are brought in line.</li>
+ * </ul>
  *
  * <p>Thread-safe.
  */
 @Component(service = Driver.class, configurationPid = IbalMode.PID, property = Driver.ROOT + ":Boolean=true")
 @Designate(ocd = IbalComponent.Config.class)
 public final class IbalComponent implements Driver {
-    /** Metatype of {@value IbalMode#PID}; the meaning and validation live in {@link IbalMode}. */
-    @ObjectClassDefinition(name = "irpverbs IBAL", description = "How the InfiniBand access layer runs its work")
+    /** IBAL's configuration PID. */
+    public static final String PID = IbalMode.PID;
+
+    private static final Logger LOG = LoggerFactory.getLogger(IbalComponent.class);
+
+    /** Metatype of {@value IbalMode#PID}; the meaning and validation live in {@link IbalMode} and {@link PartitionKeys}. */
+    @ObjectClassDefinition(name = "irpverbs IBAL", description = "The InfiniBand access layer: how it runs its work, and its partitions")
     public @interface Config {
         @AttributeDefinition(name = "Mode", description = "queued (no threads of IBAL's own: DPCs and request "
                 + "completions) or legacy (WinOF's three worker threads, verbs issued from them at PASSIVE; for "
                 + "comparison, with the HCA drivers in legacy command mode)",
                 options = {@Option(label = "queued", value = "queued"), @Option(label = "legacy", value = "legacy")})
         String mode() default IbalMode.DEFAULT;
+
+        @AttributeDefinition(description = "Partition keys, each 0x and 1 to 4 hex digits (e.g. 0x8001): every ACTIVE "
+                + "port whose P_Key table holds one gets a partition child for it (IBA\\IPoIB, instance ID "
+                + "<port GUID>:<P_Key>) besides its port child. Invalid keys, the default partition (0xffff) and "
+                + "repeated partitions are ignored with one log line.")
+        String[] partitionKeys() default {};
     }
 
     private final IoManager io;
     private final BundleContext context;
     private final IbalBusDriver bus;
+    private final IbalMode mode;
+    private final ComponentContext component;
     private ServiceRegistration<Ibal> registration; // touched only on the system worker
 
     @Activate
-    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context, Config config) {
+    public IbalComponent(@Reference(name = "io") IoManager io, BundleContext context, Config config,
+            ComponentContext component) {
         this.io = io;
         this.context = context;
         IbalMode mode = IbalMode.fromConfig(config.mode(), IbalMode.PID);
@@ -69,6 +92,35 @@ public final class IbalComponent implements Driver {
                 io.queueWorkItem(IbalComponent.this::unregister);
             }
         }, mode);
+        this.mode = mode;
+        this.component = component;
+        configure(config);
+    }
+
+    /**
+     * A new configuration. Partition keys are applied in place; a new mode needs a new IBAL, so
+     * the component is disabled and enabled again (asynchronously, by the DS runtime: never a wait
+     * here), which removes IBAL's devices in order and makes them again in the new mode.
+     */
+    @Modified
+    void modified(Config config) {
+        IbalMode wanted = IbalMode.fromConfig(config.mode(), IbalMode.PID);
+        if (wanted != mode) {
+            String name = (String) component.getProperties().get(org.osgi.service.component.ComponentConstants.COMPONENT_NAME);
+            component.disableComponent(name);
+            component.enableComponent(name);
+            return;
+        }
+        configure(config);
+    }
+
+    private void configure(Config config) {
+        PartitionKeys keys = PartitionKeys.parse(config.partitionKeys());
+        if (keys.problem() != null) {
+            LOG.error("IBAL configuration {}: {}; using {}", PID, keys.problem(),
+                    keys.keys().stream().map(PartitionKeys::hex).toList());
+        }
+        bus.core().configurePartitionKeys(keys);
     }
 
     @Reference(name = "hca", service = DeviceObject.class, cardinality = ReferenceCardinality.MULTIPLE,

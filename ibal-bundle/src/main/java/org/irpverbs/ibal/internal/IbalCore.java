@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
  *                            GET_ASYNC_EVENT kept pending on the HCA
  *   GET_ASYNC_EVENT completes ─► CA event: to each added client's and each child's event queue;
  *                            a port change re-queries the port and adds or drops its child
+ *   a port child made ─► its P_Key table read (LOCAL_MAD); a partition child per configured
+ *                            key it holds (again when the configuration changes)
  *   HCA interface leaves ─► children dropped (their stacks are surprise-removed), remove() to each
  *                            client in reverse registration order
  *   register / unregister ─► add() for every bound CA / remove() for each, then the fence completes
@@ -94,6 +96,8 @@ public final class IbalCore implements Ibal {
     private final List<HcaChange> early = new ArrayList<>();
     private boolean started;
     private volatile UserPath userPath;
+    /** The configured partitions (docs/architecture.md section 12); a new value is applied on the serial queue. */
+    private volatile PartitionKeys partitionKeys = PartitionKeys.NONE;
 
     IbalCore(IoManager io, DriverObject driver, Lifecycle lifecycle, IbalMode mode) {
         if (mode == null) {
@@ -267,6 +271,7 @@ public final class IbalCore implements Ibal {
         for (int p = 1; p <= ca.portCount(); p++) {
             if (ca.child(p) != null) {
                 ca.setChild(p, null);
+                ca.setPartitions(p, List.of());
                 stopMadService(ca, p);
                 hadChildren = true;
             }
@@ -303,21 +308,120 @@ public final class IbalCore implements Ibal {
         PortChild existing = ca.child(port.port());
         boolean active = port.state() == PortState.ACTIVE;
         if (active && existing == null) {
-            PortChild child = new PortChild(io, ca, port.port(), port.portGuid(), port.lid(), legacy);
+            PortChild child = new PortChild(io, ca, port.port(), port.portGuid(), port.lid(), null, legacy);
             DeviceObject pdo = io.createPhysicalDevice(driver, ca.name() + "-port" + port.port() + "-ipoib#",
                     List.of(IbalIds.PORT_HARDWARE_ID), child);
             // before the PnP manager learns of the child, so no request arrives without its queues
             child.bind(pdo);
             ca.setChild(port.port(), child);
             startMadService(ca, port.port());
+            if (!partitionKeys.keys().isEmpty()) {
+                serial.enqueue(() -> updatePartitions(ca, port.port()));
+            }
             return true;
         }
         if (!active && existing != null) {
             ca.setChild(port.port(), null);
+            ca.setPartitions(port.port(), List.of());
             stopMadService(ca, port.port());
             return true;
         }
         return false;
+    }
+
+    // ---- partition children ----
+
+    /**
+     * Sets the configured partition keys (the OSGi component's configuration): every ACTIVE port
+     * of every bound CA gets its partition children brought in line, on the serial queue.
+     */
+    void configurePartitionKeys(PartitionKeys keys) {
+        partitionKeys = keys;
+        earlyLock.lock();
+        boolean running;
+        try {
+            running = started;
+        } finally {
+            earlyLock.unlock();
+        }
+        if (running) {
+            // before START the CAs are not bound yet: binding reads the keys
+            serial.enqueue(() -> {
+                CompletionStage<Void> work = SerialQueue.done();
+                for (CiCa ca : new ArrayList<>(cas)) {
+                    for (int p = 1; p <= ca.portCount(); p++) {
+                        int port = p;
+                        work = work.thenCompose(v -> updatePartitions(ca, port));
+                    }
+                }
+                return work;
+            });
+        }
+    }
+
+    /**
+     * Brings the port's partition children in line with the configured keys and its P_Key table
+     * (read from the HCA's agent with LOCAL_MAD, WinOF's bus driver reads it with ib_query_ca):
+     * one child per configured key the table holds; a key it does not hold is one log line and no
+     * child. Children whose key is still configured and held stay as they are.
+     */
+    private CompletionStage<Void> updatePartitions(CiCa ca, int port) {
+        PortChild portChild = ca.child(port);
+        List<Integer> wanted = partitionKeys.keys();
+        if (ca.state() != IbalCa.State.BOUND || portChild == null) {
+            return SerialQueue.done(); // the port went down or the CA left: its partitions went with it
+        }
+        if (wanted.isEmpty()) {
+            if (!ca.partitions(port).isEmpty()) {
+                ca.setPartitions(port, List.of());
+                invalidate();
+            }
+            return SerialQueue.done();
+        }
+        return PKeyTable.read(request -> call(Role.AL_MISC, ca.hca, request), port).handle((table, failure) -> {
+            if (ca.state() != IbalCa.State.BOUND || ca.child(port) != portChild) {
+                return null; // the port changed while the table was read; its new child reads it again
+            }
+            if (failure != null) {
+                String why = failure.getMessage();
+                io.queueWorkItem(() -> LOG.error("IBAL: {} port {} has no partition children: {}", ca.name(), port, why));
+                return null;
+            }
+            List<PortChild> now = new ArrayList<>();
+            List<String> notHeld = new ArrayList<>();
+            for (int key : wanted) {
+                int index = PartitionKeys.indexIn(table, key);
+                if (index < 0) {
+                    notHeld.add(PartitionKeys.hex(key));
+                    continue;
+                }
+                PortChild existing = null;
+                for (PortChild c : ca.partitions(port)) {
+                    if (c.partitionKey() == table[index] && c.partitionKeyIndex() == index) {
+                        existing = c;
+                    }
+                }
+                now.add(existing != null ? existing : partitionChild(ca, portChild, new PortChild.Partition(table[index], index)));
+            }
+            if (!notHeld.isEmpty()) {
+                String keys = String.join(", ", notHeld);
+                io.queueWorkItem(() -> LOG.warn("IBAL: {} port {}'s P_Key table does not hold {}: no partition child",
+                        ca.name(), port, keys));
+            }
+            if (!now.equals(ca.partitions(port))) {
+                ca.setPartitions(port, now);
+                invalidate();
+            }
+            return null;
+        });
+    }
+
+    private PortChild partitionChild(CiCa ca, PortChild portChild, PortChild.Partition partition) {
+        PortChild child = new PortChild(io, ca, portChild.portNumber(), portChild.portGuid(), portChild.lid(), partition, legacy);
+        DeviceObject pdo = io.createPhysicalDevice(driver, ca.name() + "-port" + portChild.portNumber() + "-pkey"
+                + String.format("%04x", partition.pkey()) + "-ipoib#", List.of(IbalIds.PORT_HARDWARE_ID), child);
+        child.bind(pdo);
+        return child;
     }
 
     /**

@@ -22,7 +22,8 @@ import org.irpverbs.verbs.VerbsSpeedPath;
 /**
  * The extension of a port child: the physical device IBAL creates for an ACTIVE CA port, with
  * hardware ID {@link IbalIds#PORT_HARDWARE_ID} and the port GUID as instance ID, for port drivers
- * (IPoIB) to attach to.
+ * (IPoIB) to attach to; or of a partition child, the same for one configured partition the port's
+ * P_Key table holds (instance ID {@link IbalIds#partitionInstanceId}), which behaves alike.
  * <pre>
  *   ULP device (e.g. IPoIB FDO)   its driver sends verbs IOCTLs to its own stack; they pass down
  *     │ INTERNAL_DEVICE_CONTROL (VerbsRequest)
@@ -62,18 +63,29 @@ final class PortChild implements IbalChild {
     private final int port;
     private final long portGuid;
     private final int lid;
+    /** The partition's P_Key and its index in the port's table; null for the port child itself. */
+    private final Partition partition;
     private volatile DeviceObject device;
     private volatile CancelSafeQueue forwarded;
     private volatile PendingEventQueue<AsyncEvent> events;
     private volatile Client client;
 
-    PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid, LegacyWorkers legacy) {
+    /** A configured partition a port's P_Key table holds: its key as the table holds it, and where. */
+    record Partition(int pkey, int index) {
+    }
+
+    /**
+     * The child of one of the port's partitions ({@code partition} non-null), or of the port (null);
+     * {@code legacy} is IBAL's worker threads in legacy mode, null in queued mode.
+     */
+    PortChild(IoManager io, CiCa ca, int port, long portGuid, int lid, Partition partition, LegacyWorkers legacy) {
         this.io = io;
         this.legacy = legacy;
         this.ca = ca;
         this.port = port;
         this.portGuid = portGuid;
         this.lid = lid;
+        this.partition = partition;
     }
 
     /** Called once the physical device exists, before the PnP manager learns of it. */
@@ -88,7 +100,7 @@ final class PortChild implements IbalChild {
 
     @Override
     public Kind kind() {
-        return Kind.PORT;
+        return partition == null ? Kind.PORT : Kind.PARTITION;
     }
 
     @Override
@@ -103,7 +115,7 @@ final class PortChild implements IbalChild {
 
     @Override
     public String instanceId() {
-        return IbalIds.portInstanceId(portGuid);
+        return partition == null ? IbalIds.portInstanceId(portGuid) : IbalIds.partitionInstanceId(portGuid, partition.pkey());
     }
 
     @Override
@@ -124,6 +136,16 @@ final class PortChild implements IbalChild {
     @Override
     public int lid() {
         return lid;
+    }
+
+    @Override
+    public int partitionKey() {
+        return partition == null ? PartitionKeys.DEFAULT_BASE | PartitionKeys.FULL_MEMBER : partition.pkey();
+    }
+
+    @Override
+    public int partitionKeyIndex() {
+        return partition == null ? 0 : partition.index();
     }
 
     CiCa ca() {

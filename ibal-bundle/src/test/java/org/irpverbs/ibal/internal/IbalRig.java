@@ -79,6 +79,9 @@ final class IbalRig implements AutoCloseable {
     final HcaTestRig hcas = new HcaTestRig(interfaces);
     IbalBusDriver ibal;
 
+    /** The {@code partitionKeys} of IBAL's configuration for the next {@link #startIbal()}. */
+    String[] partitionKeys = {};
+
     /** IBAL's mode; in legacy mode the HCA drivers run their command interfaces in legacy (blocking) mode too. */
     final IbalMode mode;
     final TavorDriver tavor;
@@ -129,6 +132,8 @@ final class IbalRig implements AutoCloseable {
         if (workObserver != null) {
             ibal.core().legacyWorkers().observe(workObserver);
         }
+        // as the component does with its configuration, before the driver is registered
+        ibal.core().configurePartitionKeys(PartitionKeys.parse(partitionKeys));
         // as DS does: the HCA interfaces are bound when the component activates, before the I/O
         // manager has given the driver its device; IBAL holds them until its device starts
         interfaces.bind(ibal.core());
