@@ -754,8 +754,15 @@ public final class Irp {
 
     @Override
     public String toString() {
-        String where = current < stack.length && stack[current].device != null ? stack[current].device.name() : "originator";
+        // any thread may print a request while another completes it (a test's failure message,
+        // a trace): every field is read once, so a location index that moves past the stack
+        // between a check and its use cannot throw (seen in CommandInterfaceTest)
+        int at = current;
+        DeviceObject device = at >= 0 && at < stack.length ? stack[at].device : null;
+        String where = device != null ? device.name() : "originator";
         String[] names = {"IDLE", "ACTIVE", "COMPLETING", "COMPLETED"};
-        return "Irp[" + names[state] + " at " + where + ", status " + NtStatus.name(status) + ", info " + information + "]";
+        int s = state;
+        return "Irp[" + (s >= 0 && s < names.length ? names[s] : String.valueOf(s)) + " at " + where + ", status "
+                + NtStatus.name(status) + ", info " + information + "]";
     }
 }
