@@ -176,6 +176,15 @@ final class IbalRig implements AutoCloseable {
             }
             if (ibal != null) {
                 await(ibal.core().idle(), "IBAL's queue");
+                LegacyWorkers workers = ibal.core().legacyWorkers();
+                if (workers != null) {
+                    // legacy mode: work hops to IBAL's own threads (a child's teardown on AL_OBJ, say),
+                    // which the queues above do not see; a round trip through each drains it
+                    for (LegacyWorkers.Role role : LegacyWorkers.Role.values()) {
+                        await(workers.run(role, "settle", () -> java.util.concurrent.CompletableFuture.completedFuture(Boolean.TRUE),
+                                Boolean.FALSE), "IBAL's " + role + " worker");
+                    }
+                }
             }
             hcas.idle();
         }
