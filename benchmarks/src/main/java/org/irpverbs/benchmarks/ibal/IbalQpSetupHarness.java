@@ -86,7 +86,9 @@ import org.osgi.util.promise.Promise;
  * through the same path, untimed, so every round starts from the same HCA state. At each N: one
  * unreported round per path, then rounds alternating direct/IBAL (ABBA: direct first in even
  * rounds, IBAL first in odd ones); the ratio is taken per round pair and reported as median and
- * range. Threads: the JVM's peak live platform threads during a round minus the live count once the
+ * range. CPU µs/QP: the process's CPU time during the round (all its threads: completion threads,
+ * timer, engine, harness) per QP, a figure that other processes' load disturbs less than wall
+ * time does. Threads: the JVM's peak live platform threads during a round minus the live count once the
  * stack was up, before the warm-up (so the virtual threads' carriers count). Warm-up, not reported:
  * rounds of 100 clients on each path in turn until {@value #WARMUP_COMMANDS} commands ran on each.
  * After the last N, the paths' CQs and PDs are destroyed and the HCA's objects in use must be what
@@ -100,6 +102,9 @@ import org.osgi.util.promise.Promise;
  */
 public final class IbalQpSetupHarness {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    /** The process's CPU time: what a round cost this JVM, less sensitive than wall time to other processes' load. */
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     /** Commands run on each path of a stack before its first measured round. */
     static final long WARMUP_COMMANDS = 20_000;
     /** How long a PnP step, IBAL's queue or a cleanup may take before the run is declared wedged. */
@@ -246,10 +251,14 @@ public final class IbalQpSetupHarness {
     }
 
     /** One path's figures at one N. {@code rates} are QPs/s per round; opcodes are the last round's. */
-    record PathResult(String path, double[] rates, long commandsPerRound, int qpsPerRound, int threadsUsed,
-            Map<Opcode, Long> opcodes) {
+    record PathResult(String path, double[] rates, double[] cpuMicrosPerQp, long commandsPerRound, int qpsPerRound,
+            int threadsUsed, Map<Opcode, Long> opcodes) {
         double median() {
             return IbalQpSetupHarness.median(rates);
+        }
+
+        double cpuMedian() {
+            return IbalQpSetupHarness.median(cpuMicrosPerQp);
         }
     }
 
@@ -357,6 +366,7 @@ public final class IbalQpSetupHarness {
                 int rounds = o.rounds() > 0 ? o.rounds() : rounds(n);
                 int paths = stack.paths.size();
                 double[][] rates = new double[paths][rounds];
+                double[][] cpu = new double[paths][rounds];
                 int[] threads = new int[paths];
                 long[] commands = new long[paths];
                 RoundResult[] last = new RoundResult[paths];
@@ -368,6 +378,7 @@ public final class IbalQpSetupHarness {
                         int p = r % 2 == 0 ? k : paths - 1 - k; // ABBA
                         RoundResult result = runner.round(stack.paths.get(p), n);
                         rates[p][r] = result.qps * 1e9 / result.nanos;
+                        cpu[p][r] = result.cpuNanos / 1e3 / result.qps;
                         threads[p] = Math.max(threads[p], result.threadsUsed);
                         commands[p] += result.commands;
                         last[p] = result;
@@ -375,7 +386,7 @@ public final class IbalQpSetupHarness {
                 }
                 PathResult[] results = new PathResult[paths];
                 for (int p = 0; p < paths; p++) {
-                    results[p] = new PathResult(stack.paths.get(p).name, rates[p], commands[p] / rounds, last[p].qps,
+                    results[p] = new PathResult(stack.paths.get(p).name, rates[p], cpu[p], commands[p] / rounds, last[p].qps,
                             threads[p], last[p].opcodes);
                 }
                 String absent = paths > 1 ? null
@@ -393,7 +404,7 @@ public final class IbalQpSetupHarness {
     }
 
     /** The outcome of one round. */
-    record RoundResult(long nanos, int qps, long commands, Map<Opcode, Long> opcodes, int threadsUsed) {
+    record RoundResult(long nanos, long cpuNanos, int qps, long commands, Map<Opcode, Long> opcodes, int threadsUsed) {
     }
 
     /** Runs rounds on one stack: promise chains (factory null) or one blocking thread per client. */
@@ -420,6 +431,7 @@ public final class IbalQpSetupHarness {
             AtomicLong end = new AtomicLong();
             CountDownLatch done = new CountDownLatch(1);
             THREADS.resetPeakThreadCount();
+            long cpuStart = OS.getProcessCpuTime();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 int k = i;
@@ -441,8 +453,9 @@ public final class IbalQpSetupHarness {
                 throw new IllegalStateException(path.name + ": queued round of " + n + " clients hung: " + remaining.get()
                         + " never finished within " + timeoutSeconds + " s");
             }
+            long cpu = OS.getProcessCpuTime() - cpuStart;
             int threadsUsed = THREADS.getPeakThreadCount() - stack.threadsBefore;
-            RoundResult result = finish(path, before, failures, end.get() - start, n, threadsUsed);
+            RoundResult result = finish(path, before, failures, end.get() - start, cpu, n, threadsUsed);
             destroyAll(path, qps);
             return result;
         }
@@ -492,14 +505,16 @@ public final class IbalQpSetupHarness {
             }
             ready.await();
             THREADS.resetPeakThreadCount();
+            long cpuStart = OS.getProcessCpuTime();
             long start = System.nanoTime();
             gate.countDown();
             if (!done.await(timeoutSeconds, TimeUnit.SECONDS)) {
                 throw new IllegalStateException(path.name + ": legacy round of " + n + " clients hung: " + remaining.get()
                         + " never finished within " + timeoutSeconds + " s");
             }
+            long cpu = OS.getProcessCpuTime() - cpuStart;
             int threadsUsed = THREADS.getPeakThreadCount() - stack.threadsBefore;
-            RoundResult result = finish(path, before, failures, end.get() - start, n, threadsUsed);
+            RoundResult result = finish(path, before, failures, end.get() - start, cpu, n, threadsUsed);
             destroyGate.countDown();
             if (!destroyed.await(timeoutSeconds, TimeUnit.SECONDS)) {
                 throw new IllegalStateException(path.name + ": the destroys of a legacy round of " + n + " hung");
@@ -515,7 +530,7 @@ public final class IbalQpSetupHarness {
         }
 
         private RoundResult finish(ClientPath path, Map<Opcode, Long> before, ConcurrentLinkedQueue<Throwable> failures,
-                long nanos, int n, int threadsUsed) {
+                long nanos, long cpuNanos, int n, int threadsUsed) {
             if (!failures.isEmpty()) {
                 throw new IllegalStateException(path.name + ": " + failures.size() + " clients failed, first: "
                         + failures.peek(), failures.peek());
@@ -530,7 +545,7 @@ public final class IbalQpSetupHarness {
                     commands += d;
                 }
             }
-            return new RoundResult(nanos, n, commands, ran, threadsUsed);
+            return new RoundResult(nanos, cpuNanos, n, commands, ran, threadsUsed);
         }
 
         /** Destroys a round's QPs through the path that made them, all at once, and waits (PASSIVE, untimed). */
@@ -818,28 +833,31 @@ public final class IbalQpSetupHarness {
         out.println();
         out.println("| HCA | class B µs | clients | N | rounds | QPs/round | commands/round | direct QPs/s (median) | min..max "
                 + "| IBAL QPs/s (median) | min..max | **IBAL/direct** (median of pairs) | pairs min..max | direct commands/s "
-                + "| % of capacity | threads direct | **threads IBAL** |");
-        out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + "| % of capacity | threads direct | **threads IBAL** | CPU µs/QP direct | CPU µs/QP IBAL |");
+        out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : report.rows()) {
             PathResult d = r.direct();
             double capacity = (1 << o.logOutstanding()) * 1e6 / Math.max(1, r.latencyMicros());
             double commandsPerQp = (double) d.commandsPerRound() / d.qpsPerRound();
             String ibal;
             String ibalThreads;
+            String ibalCpu;
             if (r.ibal() == null) {
                 ibal = "– | – | – (" + r.ibalAbsent() + ") | –";
                 ibalThreads = "–";
+                ibalCpu = "–";
             } else {
                 PathResult i = r.ibal();
                 double[] ratios = r.ratios();
                 ibal = String.format(Locale.ROOT, "%.0f | %.0f..%.0f | **%.3f** | %.3f..%.3f", i.median(), min(i.rates()),
                         max(i.rates()), median(ratios), min(ratios), max(ratios));
                 ibalThreads = "**" + i.threadsUsed() + "**";
+                ibalCpu = String.format(Locale.ROOT, "%.1f", i.cpuMedian());
             }
-            out.printf(Locale.ROOT, "| %s | %d | %s | %d | %d | %d | %d | %.0f | %.0f..%.0f | %s | %.0f | %.1f %% | %d | %s |%n",
+            out.printf(Locale.ROOT, "| %s | %d | %s | %d | %d | %d | %d | %.0f | %.0f..%.0f | %s | %.0f | %.1f %% | %d | %s | %.1f | %s |%n",
                     name(r.model()), r.latencyMicros(), r.section(), r.clients(), r.rounds(), d.qpsPerRound(),
                     d.commandsPerRound(), d.median(), min(d.rates()), max(d.rates()), ibal, d.median() * commandsPerQp,
-                    100 * d.median() * commandsPerQp / capacity, d.threadsUsed(), ibalThreads);
+                    100 * d.median() * commandsPerQp / capacity, d.threadsUsed(), ibalThreads, d.cpuMedian(), ibalCpu);
         }
         out.println();
         for (Row r : report.rows()) {
