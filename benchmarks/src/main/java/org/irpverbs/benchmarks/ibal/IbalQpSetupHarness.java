@@ -86,9 +86,9 @@ import org.osgi.util.promise.Promise;
  * through the same path, untimed, so every round starts from the same HCA state. At each N: one
  * unreported round per path, then rounds alternating direct/IBAL (ABBA: direct first in even
  * rounds, IBAL first in odd ones); the ratio is taken per round pair and reported as median and
- * range. CPU µs/QP: the process's CPU time during the round (all its threads: completion threads,
- * timer, engine, harness) per QP, a figure that other processes' load disturbs less than wall
- * time does. Threads: the JVM's peak live platform threads during a round minus the live count once the
+ * range. CPU µs/QP: the CPU time all platform threads used during the round (completion threads,
+ * timer, engine, harness; legacy clients or virtual threads' carriers) per QP, a figure that
+ * other processes' load disturbs less than wall time does. Threads: the JVM's peak live platform threads during a round minus the live count once the
  * stack was up, before the warm-up (so the virtual threads' carriers count). Warm-up, not reported:
  * rounds of 100 clients on each path in turn until {@value #WARMUP_COMMANDS} commands ran on each.
  * After the last N, the paths' CQs and PDs are destroyed and the HCA's objects in use must be what
@@ -102,9 +102,6 @@ import org.osgi.util.promise.Promise;
  */
 public final class IbalQpSetupHarness {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-    /** The process's CPU time: what a round cost this JVM, less sensitive than wall time to other processes' load. */
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     /** Commands run on each path of a stack before its first measured round. */
     static final long WARMUP_COMMANDS = 20_000;
     /** How long a PnP step, IBAL's queue or a cleanup may take before the run is declared wedged. */
@@ -431,7 +428,7 @@ public final class IbalQpSetupHarness {
             AtomicLong end = new AtomicLong();
             CountDownLatch done = new CountDownLatch(1);
             THREADS.resetPeakThreadCount();
-            long cpuStart = OS.getProcessCpuTime();
+            Map<Long, Long> cpuStart = threadCpu();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 int k = i;
@@ -453,7 +450,7 @@ public final class IbalQpSetupHarness {
                 throw new IllegalStateException(path.name + ": queued round of " + n + " clients hung: " + remaining.get()
                         + " never finished within " + timeoutSeconds + " s");
             }
-            long cpu = OS.getProcessCpuTime() - cpuStart;
+            long cpu = cpuSince(cpuStart);
             int threadsUsed = THREADS.getPeakThreadCount() - stack.threadsBefore;
             RoundResult result = finish(path, before, failures, end.get() - start, cpu, n, threadsUsed);
             destroyAll(path, qps);
@@ -505,14 +502,14 @@ public final class IbalQpSetupHarness {
             }
             ready.await();
             THREADS.resetPeakThreadCount();
-            long cpuStart = OS.getProcessCpuTime();
+            Map<Long, Long> cpuStart = threadCpu();
             long start = System.nanoTime();
             gate.countDown();
             if (!done.await(timeoutSeconds, TimeUnit.SECONDS)) {
                 throw new IllegalStateException(path.name + ": legacy round of " + n + " clients hung: " + remaining.get()
                         + " never finished within " + timeoutSeconds + " s");
             }
-            long cpu = OS.getProcessCpuTime() - cpuStart;
+            long cpu = cpuSince(cpuStart);
             int threadsUsed = THREADS.getPeakThreadCount() - stack.threadsBefore;
             RoundResult result = finish(path, before, failures, end.get() - start, cpu, n, threadsUsed);
             destroyGate.countDown();
@@ -570,6 +567,30 @@ public final class IbalQpSetupHarness {
                         + failures.peek(), failures.peek());
             }
         }
+    }
+
+    /**
+     * CPU time of every live platform thread, by id (the OS's per-thread clock, nanosecond
+     * resolution; the process-wide figure the JVM offers counts in 10 ms ticks, too coarse for a round).
+     */
+    static Map<Long, Long> threadCpu() {
+        Map<Long, Long> cpu = new java.util.HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long t = THREADS.getThreadCpuTime(id);
+            if (t >= 0) {
+                cpu.put(id, t);
+            }
+        }
+        return cpu;
+    }
+
+    /** CPU time the platform threads used since {@code before} (a thread that ended meanwhile is not counted). */
+    static long cpuSince(Map<Long, Long> before) {
+        long used = 0;
+        for (Map.Entry<Long, Long> e : threadCpu().entrySet()) {
+            used += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+        }
+        return used;
     }
 
     private static Throwable failureOf(Promise<?> resolved) {
