@@ -7,14 +7,24 @@ package org.irpverbs.irp;
 public final class IoManagers {
     private IoManagers() {}
 
+    /** Whether the framework's own code was loaded (once per class loader of the framework). */
+    private static final java.util.concurrent.atomic.AtomicBoolean FRAMEWORK_CODE_LOADED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     /**
-     * A new manager.
+     * A new manager. The first one created loads the framework's classes first
+     * ({@link CodePreloader}).
      *
      * @param name              names its threads
      * @param completionThreads size of the completion pool (1..64)
      * @param listener          told about device interfaces; may be null
      */
     public static IoManager create(String name, int completionThreads, DeviceInterfaceListener listener) {
+        // the completion pool runs the framework's code at DISPATCH: load it here, at the caller's
+        // PASSIVE, so that no completion thread loads a framework class on first use (CodePreloader)
+        if (FRAMEWORK_CODE_LOADED.compareAndSet(false, true)) {
+            CodePreloader.preload(IoManagers.class);
+        }
         return new IoManagerImpl(name, completionThreads, listener);
     }
 

@@ -3,7 +3,7 @@
  * layer, device stacks, dispatch, completion exactly once, cancellation, remove locks, PnP and
  * execution levels. See the module README and {@code docs/driver-guide.md}.
  */
-@Version("1.2.0")
+@Version("1.3.0")
 @Export
 package org.irpverbs.irp;
 

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 import org.irpverbs.irp.BlockingDetector;
 import org.irpverbs.irp.CancelSafeQueue;
+import org.irpverbs.irp.CodePreloader;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverObject;
@@ -154,6 +155,9 @@ public class IrpReportsTest {
         BlockingDetector.setMode(BlockingDetector.Mode.FAIL);
         BlockingDetector.reset();
         DriverVerifier.reset();
+        // the test drivers' code and the reports' run at DISPATCH or beside it: load them at PASSIVE
+        // first (a cold run once met a class load at DISPATCH in a completion DPC, CodePreloader)
+        CodePreloader.preload(IrpReportsTest.class, IrpReports.class);
         io = IoManagers.create("shell-test", 2, null);
     }
 

@@ -70,7 +70,7 @@ final class IbalRig implements AutoCloseable {
         // IBAL's classes are loaded at PASSIVE before a test, as the OSGi I/O manager loads a driver
         // bundle's before it gets devices; the MAD service chains promise operations at DISPATCH,
         // so the promise bundle's code too
-        org.irpverbs.hca.core.testing.CodePreloader.preload(IbalCore.class, org.irpverbs.ibal.Ibal.class,
+        org.irpverbs.irp.CodePreloader.preload(IbalCore.class, org.irpverbs.ibal.Ibal.class,
                 org.osgi.util.promise.Promise.class);
     }
 

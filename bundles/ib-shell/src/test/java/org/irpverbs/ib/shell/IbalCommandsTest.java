@@ -6,7 +6,7 @@ import static org.junit.Assert.fail;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.irpverbs.hca.core.testing.CodePreloader;
+import org.irpverbs.irp.CodePreloader;
 import org.irpverbs.hca.core.testing.HcaTestRig;
 import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;

@@ -5,7 +5,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.lang.reflect.InvocationTargetException;
 import java.util.function.BooleanSupplier;
-import org.irpverbs.hca.core.testing.CodePreloader;
+import org.irpverbs.irp.CodePreloader;
 import org.irpverbs.hca.core.testing.HcaTestRig;
 import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;

@@ -1,5 +1,6 @@
 package org.irpverbs.hca.core.testing;
 
+import org.irpverbs.irp.CodePreloader;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.Arrays;

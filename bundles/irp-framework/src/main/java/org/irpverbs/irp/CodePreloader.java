@@ -1,4 +1,4 @@
-package org.irpverbs.hca.core.testing;
+package org.irpverbs.irp;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,12 +14,18 @@ import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
- * Loads every class of a code source (a classes folder or a jar) before the stack runs: outside
+ * Loads every class of a code source (a classes folder or a jar) before the code runs: outside
  * OSGi, the analog of what the I/O manager component does for a driver bundle in the framework
- * (Windows' non-paged code). Without it the first request down a path loads that path's classes
- * at DISPATCH, and a completion thread that meets another thread loading from the same jar or
- * class loader waits for it: the span-exit check rightly counts that wait (too short for the
- * sampler to see it in {@code loadClass}), which fails a clean-run assertion on a cold JVM.
+ * (Windows' non-paged code: what runs at DISPATCH must be resident before it runs). Without it the
+ * first request down a path loads that path's classes at DISPATCH, and a completion thread that
+ * meets another thread loading from the same jar or class loader waits for it: the span-exit check
+ * of the {@link BlockingDetector} rightly counts that wait (too short for the sampler to see it in
+ * {@code loadClass}), which fails a clean-run assertion on a cold JVM.
+ *
+ * <p>{@link IoManagers#create} preloads the framework's own code this way; tests, benchmarks and
+ * embedders preload their drivers' code with {@link #preload} before they add the drivers. A code
+ * source that is not a local folder or jar (an OSGi bundle's, whose code the I/O manager
+ * component loads through the bundle's wiring instead) is skipped.
  *
  * <p>Thread-safe; called at PASSIVE before any DISPATCH work.
  */
@@ -27,7 +33,12 @@ public final class CodePreloader {
     private CodePreloader() {
     }
 
-    /** Loads and initialises every class in the code source of each anchor class. */
+    /**
+     * Loads and initialises every class in the code source of each anchor class. A class that
+     * cannot be loaded is skipped: it would not load at DISPATCH either, and its use fails there.
+     *
+     * @throws IllegalStateException if a local code source cannot be listed
+     */
     public static void preload(Class<?>... anchors) {
         for (Class<?> anchor : anchors) {
             ClassLoader loader = anchor.getClassLoader();
@@ -41,10 +52,14 @@ public final class CodePreloader {
         }
     }
 
-    private static List<String> classNames(Class<?> anchor) {
+    /** The binary names of the classes in the anchor's code source; none for one that is not local. */
+    static List<String> classNames(Class<?> anchor) {
         CodeSource source = anchor.getProtectionDomain().getCodeSource();
         if (source == null) {
             return List.of(); // the JDK's own classes: loaded from the runtime image, no loader lock
+        }
+        if (source.getLocation() == null || !"file".equals(source.getLocation().getProtocol())) {
+            return List.of(); // an OSGi bundle's: the I/O manager component loads it through the bundle's wiring
         }
         try {
             Path location = Path.of(source.getLocation().toURI());
