@@ -139,7 +139,7 @@ public final class CommandInterfaceHarness {
     }
 
     /** Platform threads, virtual threads (null where the JDK has none), or none for the queued mode. */
-    static ThreadFactory factory(String mode) {
+    public static ThreadFactory factory(String mode) {
         switch (mode) {
             case "queued":
                 return null;
@@ -390,14 +390,17 @@ public final class CommandInterfaceHarness {
         return new RoundResult(nanos, commands, ops.toString(), maxQueue);
     }
 
-    /** What each client does: one RC QP from nothing to RTS (connected to itself; no traffic follows). */
-    record Client(Verbs verbs, ProtectionDomain pd, CompletionQueue cq, int lid) {
+    /**
+     * What each client does: one RC QP from nothing to RTS (connected to itself; no traffic follows).
+     * Public so that the IBAL harness sends exactly these verbs, to the HCA and through IBAL.
+     */
+    public record Client(Verbs verbs, ProtectionDomain pd, CompletionQueue cq, int lid) {
 
-        Promise<QueuePair> create() {
+        public Promise<QueuePair> create() {
             return verbs.createQp(pd, QpType.RC, cq, cq, 1, 1, 1, 0, true);
         }
 
-        static QpAttributes init() {
+        public static QpAttributes init() {
             QpAttributes a = new QpAttributes().toState(QpState.INIT).set(QpAttributes.PKEY_INDEX).set(QpAttributes.PORT)
                     .set(QpAttributes.ACCESS_FLAGS);
             a.port = 1;
@@ -405,7 +408,7 @@ public final class CommandInterfaceHarness {
             return a;
         }
 
-        QpAttributes rtr(QueuePair qp) {
+        public QpAttributes rtr(QueuePair qp) {
             QpAttributes a = new QpAttributes().toState(QpState.RTR).set(QpAttributes.AV).set(QpAttributes.PATH_MTU)
                     .set(QpAttributes.DEST_QPN).set(QpAttributes.RQ_PSN).set(QpAttributes.MAX_DEST_RD_ATOMIC)
                     .set(QpAttributes.MIN_RNR_TIMER);
@@ -418,7 +421,7 @@ public final class CommandInterfaceHarness {
             return a;
         }
 
-        static QpAttributes rts() {
+        public static QpAttributes rts() {
             QpAttributes a = new QpAttributes().toState(QpState.RTS).set(QpAttributes.SQ_PSN).set(QpAttributes.TIMEOUT)
                     .set(QpAttributes.RETRY_CNT).set(QpAttributes.RNR_RETRY).set(QpAttributes.MAX_QP_RD_ATOMIC);
             a.sqPsn = 0;
@@ -430,19 +433,20 @@ public final class CommandInterfaceHarness {
         }
 
         /** The queued client: a promise chain; nothing waits. */
-        Promise<QueuePair> chain() {
+        public Promise<QueuePair> chain() {
             return create().flatMap(qp -> verbs.modifyQp(qp, init())
                     .flatMap(v -> verbs.modifyQp(qp, rtr(qp)))
                     .flatMap(v -> verbs.modifyQp(qp, rts()))
                     .map(v -> qp));
         }
 
-        /** The legacy client: the same verbs, each waited for on the client's own thread. */
-        void blocking() {
+        /** The legacy client: the same verbs, each waited for on the client's own thread; returns the QP at RTS. */
+        public QueuePair blocking() {
             QueuePair qp = HcaRig.await(create(), "CREATE_QP");
             HcaRig.await(verbs.modifyQp(qp, init()), "RESET->INIT");
             HcaRig.await(verbs.modifyQp(qp, rtr(qp)), "INIT->RTR");
             HcaRig.await(verbs.modifyQp(qp, rts()), "RTR->RTS");
+            return qp;
         }
     }
 }

@@ -7,6 +7,7 @@ import org.irpverbs.hca.core.testing.HcaStack;
 import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;
 import org.irpverbs.irp.BlockingDetector;
+import org.irpverbs.irp.DeviceInterfaceListener;
 import org.irpverbs.irp.DriverVerifier;
 import org.irpverbs.irp.IoManagers;
 import org.irpverbs.softhca.HcaModel;
@@ -32,6 +33,15 @@ public final class HcaRig extends HcaStack<HcaRig> {
      */
     public HcaRig(String name, int completionThreads) {
         super(name, completionThreads, BlockingDetector.Mode.OFF);
+    }
+
+    /**
+     * @param completionThreads size of the I/O manager's completion (DPC) pool
+     * @param interfaces        told about the device interfaces the stacks register, as the OSGi
+     *                          component would publish them (how IBAL finds the HCAs without OSGi)
+     */
+    public HcaRig(String name, int completionThreads, DeviceInterfaceListener interfaces) {
+        super(name, completionThreads, BlockingDetector.Mode.OFF, interfaces);
     }
 
     /**
