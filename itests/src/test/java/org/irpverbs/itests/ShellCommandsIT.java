@@ -87,21 +87,32 @@ public class ShellCommandsIT {
             }
         }
         // IBAL's teardown is asynchronous: its device's REMOVE completes once its MAD services
-        // released what they held, so wait for IBAL's devices to be gone (the bound is liveness
+        // released what they held, so wait for IBAL's device to be gone (the bound is liveness
         // only). Waiting for empty HCAs alone was wrong: a MAD service still starting when the
         // bundle stopped made its PD after a first empty look.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
         while (ibalDevicesRemain() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertFalse("IBAL's devices are gone", ibalDevicesRemain());
+        assertFalse("IBAL's device is gone: " + ibalDevices(), ibalDevicesRemain());
         assertNothingIn("hca0");
         assertNothingIn("hca1");
     }
 
+    /** IBAL's own device (its FDO, ibal<k>) still there: its REMOVE completes after its MAD services stopped. */
     private boolean ibalDevicesRemain() {
         return io.devices().stream().anyMatch(d -> d.pnpState() != PnpState.DELETED
-                && d.driver() != null && d.driver().name().equals("Ibal"));
+                && d.kind() == DeviceObject.Kind.FUNCTION && d.driver() != null && d.driver().name().equals("Ibal"));
+    }
+
+    private String ibalDevices() {
+        StringBuilder b = new StringBuilder();
+        for (DeviceObject d : io.devices()) {
+            if (d.driver() != null && d.driver().name().equals("Ibal")) {
+                b.append(d.name()).append(' ').append(d.kind()).append(' ').append(d.pnpState()).append("; ");
+            }
+        }
+        return b.toString();
     }
 
     private boolean nothingIn(String name) throws Exception {
