@@ -44,6 +44,34 @@ public class CancellationTest {
         fw.assertClean();
     }
 
+    /**
+     * remove(irp) takes that request out of the middle of the queue (IoCsqRemoveIrp with its
+     * context), leaves the others in order, and gives nothing for a request that is not queued
+     * there any more (completed by a cancel, or taken already).
+     */
+    @Test
+    public void aKnownRequestIsRemovedFromTheMiddleAndOnlyOnce() {
+        QueueingDriver q = new QueueingDriver("q");
+        DeviceObject pdo = q.create(fw.io(), "q0");
+        Irp first = TestStacks.internal(pdo, TestStacks.QUEUE);
+        Irp middle = TestStacks.internal(pdo, TestStacks.QUEUE);
+        Irp last = TestStacks.internal(pdo, TestStacks.QUEUE);
+        for (Irp irp : new Irp[] {first, middle, last}) {
+            assertEquals(NtStatus.PENDING, fw.io().send(pdo, irp));
+        }
+        assertEquals(middle, q.queue.remove(middle));
+        assertEquals("taken once", null, q.queue.remove(middle));
+        assertFalse("a removed request is no longer cancellable", middle.cancel());
+        middle.complete(NtStatus.SUCCESS);
+        assertTrue(last.cancel());
+        assertEquals("a cancelled request is the cancel's", null, q.queue.remove(last));
+        assertEquals(NtStatus.CANCELLED, last.status());
+        assertEquals(1, q.queue.size());
+        assertEquals("the rest in order", first, q.queue.removeNext());
+        first.complete(NtStatus.SUCCESS);
+        fw.assertClean();
+    }
+
     @Test
     public void dequeuedRequestIsNoLongerCancellable() {
         QueueingDriver q = new QueueingDriver("q");

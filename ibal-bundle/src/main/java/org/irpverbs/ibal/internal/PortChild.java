@@ -268,7 +268,7 @@ final class PortChild implements IbalChild {
         }
         IrpCompletionListener done = completed -> {
             c.tree.settle(request, admission, completed.status());
-            Irp outer = forwarded.removeFirst(waiting -> waiting == irp);
+            Irp outer = forwarded.remove(irp);
             if (outer != null) {
                 outer.complete(completed.status(), completed.information());
             }

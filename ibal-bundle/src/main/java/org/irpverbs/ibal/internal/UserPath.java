@@ -569,7 +569,7 @@ final class UserPath {
         }
         IrpCompletionListener answered = done -> {
             int status = done.status();
-            Irp caller = pending.removeFirst(waiting -> waiting == irp);
+            Irp caller = pending.remove(irp);
             // the table first, then the tree: settling may let the file's CLEANUP run, which then
             // finds the new handle. A create whose caller was cancelled still records its object,
             // and the CLEANUP destroys it with the rest.
