@@ -57,10 +57,10 @@ public final class IbalBusDriver implements Driver {
     public IbalBusDriver(IoManager io, IbalCore.Lifecycle lifecycle, IbalMode mode) {
         this.driverObject = DriverObject.builder(DRIVER_NAME)
                 .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, this::internalDeviceControl)
-                .dispatch(MajorFunction.DEVICE_CONTROL, this::deviceControl)
-                .dispatch(MajorFunction.CREATE, this::create)
-                .dispatch(MajorFunction.CLEANUP, this::cleanup)
-                .dispatch(MajorFunction.CLOSE, this::close)
+                .dispatch(MajorFunction.DEVICE_CONTROL, this::fileRequest)
+                .dispatch(MajorFunction.CREATE, this::fileRequest)
+                .dispatch(MajorFunction.CLEANUP, this::fileRequest)
+                .dispatch(MajorFunction.CLOSE, this::fileRequest)
                 .pnp(new Pnp())
                 .build();
         this.core = new IbalCore(io, driverObject, lifecycle, mode);
@@ -106,38 +106,24 @@ public final class IbalBusDriver implements Driver {
         return NtStatus.INVALID_DEVICE_REQUEST;
     }
 
-    /** DEVICE_CONTROL: the user-mode IOCTLs on IBAL's device; port children take none. */
-    private int deviceControl(DeviceObject device, Irp irp) {
+    /**
+     * CREATE, CLEANUP, CLOSE and DEVICE_CONTROL: on IBAL's own device, the user-mode path (a file
+     * object is a client); a port child takes handles as the framework's default would, and no
+     * DEVICE_CONTROL.
+     */
+    private int fileRequest(DeviceObject device, Irp irp) {
+        MajorFunction major = irp.currentLocation().majorFunction();
         if (device.extension() instanceof OwnDevice own) {
-            return own.user.deviceControl(irp);
+            return switch (major) {
+                case CREATE -> own.user.create(irp);
+                case CLEANUP -> own.user.cleanup(irp);
+                case CLOSE -> own.user.close(irp);
+                default -> own.user.deviceControl(irp);
+            };
         }
-        irp.complete(NtStatus.INVALID_DEVICE_REQUEST);
-        return NtStatus.INVALID_DEVICE_REQUEST;
-    }
-
-    /** CREATE on IBAL's device opens a user-mode client; elsewhere it succeeds as the framework's default would. */
-    private int create(DeviceObject device, Irp irp) {
-        if (device.extension() instanceof OwnDevice own) {
-            return own.user.create(irp);
-        }
-        irp.complete(NtStatus.SUCCESS);
-        return NtStatus.SUCCESS;
-    }
-
-    private int cleanup(DeviceObject device, Irp irp) {
-        if (device.extension() instanceof OwnDevice own) {
-            return own.user.cleanup(irp);
-        }
-        irp.complete(NtStatus.SUCCESS);
-        return NtStatus.SUCCESS;
-    }
-
-    private int close(DeviceObject device, Irp irp) {
-        if (device.extension() instanceof OwnDevice own) {
-            return own.user.close(irp);
-        }
-        irp.complete(NtStatus.SUCCESS);
-        return NtStatus.SUCCESS;
+        int status = major == MajorFunction.DEVICE_CONTROL ? NtStatus.INVALID_DEVICE_REQUEST : NtStatus.SUCCESS;
+        irp.complete(status);
+        return status;
     }
 
     private final class Pnp implements PnpHandler {
