@@ -30,17 +30,17 @@ import org.irpverbs.ibal.IbalCa;
 import org.irpverbs.ibal.IbalIds;
 import org.irpverbs.ibal.IbalObjects;
 import org.irpverbs.ibal.internal.IbalBusDriver;
+import org.irpverbs.ibal.internal.HcaInterfaceBinding;
 import org.irpverbs.ibal.internal.IbalCore;
 import org.irpverbs.ibal.internal.mad.PortMadService;
 import org.irpverbs.irp.CodePreloader;
-import org.irpverbs.irp.DeviceInterfaceListener;
 import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.DispatchRoutine;
 import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverObject;
 import org.irpverbs.irp.DriverRegistration;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoManagers;
-import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.MajorFunction;
 import org.irpverbs.irp.PnpState;
 import org.irpverbs.softhca.HcaModel;
@@ -51,7 +51,6 @@ import org.irpverbs.verbs.ProtectionDomain;
 import org.irpverbs.verbs.QueuePair;
 import org.irpverbs.verbs.Verbs;
 import org.irpverbs.verbs.VerbsHandle;
-import org.irpverbs.verbs.VerbsInterface;
 import org.osgi.util.promise.Promise;
 
 /**
@@ -629,14 +628,10 @@ public final class IbalQpSetupHarness {
      */
     static final class BenchUlpDriver implements Driver {
         private final DriverObject object = DriverObject.builder("BenchUlp")
-                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, BenchUlpDriver::passDown)
+                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, DispatchRoutine.PASS_DOWN)
                 .build();
         private final List<DeviceObject> devices = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-        private static int passDown(DeviceObject device, Irp irp) {
-            irp.skipCurrentLocation();
-            return device.lowerDevice().callDriver(irp);
-        }
 
         @Override
         public DriverObject driverObject() {
@@ -662,44 +657,10 @@ public final class IbalQpSetupHarness {
         }
     }
 
-    /** Forwards the HCA interface to IBAL, as DS binds the {@code irpverbs.hca} DeviceObject services. */
-    static final class HcaInterfaces implements DeviceInterfaceListener {
-        private final List<DeviceObject> enabled = new ArrayList<>();
-        private IbalCore core;
-
-        @Override
-        public synchronized void interfaceEnabled(DeviceObject device, String interfaceName) {
-            if (VerbsInterface.DEVICE_INTERFACE.equals(interfaceName)) {
-                enabled.add(device);
-                if (core != null) {
-                    core.hcaArrived(device);
-                }
-            }
-        }
-
-        @Override
-        public synchronized void interfaceDisabled(DeviceObject device, String interfaceName) {
-            if (VerbsInterface.DEVICE_INTERFACE.equals(interfaceName) && enabled.remove(device) && core != null) {
-                core.hcaLeft(device);
-            }
-        }
-
-        synchronized void bind(IbalCore ibal) {
-            core = ibal;
-            for (DeviceObject d : enabled) {
-                ibal.hcaArrived(d);
-            }
-        }
-
-        synchronized void unbind() {
-            core = null;
-        }
-    }
-
     /** One HCA stack, IBAL and the ULP on it (or the HCA alone), and the client paths. */
     static final class Stack implements AutoCloseable {
         final String label;
-        final HcaInterfaces interfaces = new HcaInterfaces();
+        final HcaInterfaceBinding interfaces = new HcaInterfaceBinding();
         final HcaRig rig;
         final HcaDevice hca;
         final IbalBusDriver ibal;

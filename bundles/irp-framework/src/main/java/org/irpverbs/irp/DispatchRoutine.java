@@ -9,5 +9,15 @@ package org.irpverbs.irp;
  */
 @FunctionalInterface
 public interface DispatchRoutine {
+    /**
+     * Passes the request on unchanged to the device below (Windows' IoSkipCurrentIrpStackLocation
+     * then IoCallDriver): what a filter, or a port driver whose verbs the bus below serves, does
+     * with the requests it does not handle itself.
+     */
+    DispatchRoutine PASS_DOWN = (device, irp) -> {
+        irp.skipCurrentLocation();
+        return device.lowerDevice().callDriver(irp);
+    };
+
     int dispatch(DeviceObject device, Irp irp);
 }

@@ -13,13 +13,11 @@ import org.irpverbs.hca.memfree.MemFreeDriver;
 import org.irpverbs.hca.tavor.TavorDriver;
 import org.irpverbs.ibal.IbalCa;
 import org.irpverbs.ibal.IbalChild;
-import org.irpverbs.irp.DeviceInterfaceListener;
 import org.irpverbs.irp.DeviceObject;
 import org.irpverbs.irp.DriverRegistration;
 import org.irpverbs.irp.IoManagers;
 import org.irpverbs.irp.PnpState;
 import org.irpverbs.softhca.HcaModel;
-import org.irpverbs.verbs.VerbsInterface;
 
 /**
  * The real HCA stacks (soft HCAs on the hca bus, the Tavor and mem-free drivers) with IBAL bound
@@ -33,40 +31,6 @@ final class IbalRig implements AutoCloseable {
     /** How long an asynchronous outcome may take on a busy machine before the test fails. */
     static final long LIVENESS_SECONDS = 30;
 
-    /** Forwards the HCA interface to IBAL, as DS binds the {@code irpverbs.hca} DeviceObject services. */
-    static final class HcaInterfaces implements DeviceInterfaceListener {
-        private final List<DeviceObject> enabled = new ArrayList<>();
-        private IbalCore core;
-
-        @Override
-        public synchronized void interfaceEnabled(DeviceObject device, String interfaceName) {
-            if (VerbsInterface.DEVICE_INTERFACE.equals(interfaceName)) {
-                enabled.add(device);
-                if (core != null) {
-                    core.hcaArrived(device);
-                }
-            }
-        }
-
-        @Override
-        public synchronized void interfaceDisabled(DeviceObject device, String interfaceName) {
-            if (VerbsInterface.DEVICE_INTERFACE.equals(interfaceName) && enabled.remove(device) && core != null) {
-                core.hcaLeft(device);
-            }
-        }
-
-        synchronized void bind(IbalCore ibal) {
-            core = ibal;
-            for (DeviceObject d : enabled) {
-                ibal.hcaArrived(d);
-            }
-        }
-
-        synchronized void unbind() {
-            core = null;
-        }
-    }
-
     static {
         // IBAL's classes are loaded at PASSIVE before a test, as the OSGi I/O manager loads a driver
         // bundle's before it gets devices; the MAD service chains promise operations at DISPATCH,
@@ -75,7 +39,7 @@ final class IbalRig implements AutoCloseable {
                 org.osgi.util.promise.Promise.class);
     }
 
-    final HcaInterfaces interfaces = new HcaInterfaces();
+    final HcaInterfaceBinding interfaces = new HcaInterfaceBinding();
     final HcaTestRig hcas = new HcaTestRig(interfaces);
     IbalBusDriver ibal;
 

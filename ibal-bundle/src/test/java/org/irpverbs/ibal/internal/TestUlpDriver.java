@@ -3,10 +3,10 @@ package org.irpverbs.ibal.internal;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.DispatchRoutine;
 import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverObject;
 import org.irpverbs.irp.IoManager;
-import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.MajorFunction;
 import org.irpverbs.irp.PnpState;
 
@@ -21,14 +21,10 @@ final class TestUlpDriver implements Driver {
 
     TestUlpDriver(String name) {
         this.object = DriverObject.builder(name)
-                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, TestUlpDriver::passDown)
+                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, DispatchRoutine.PASS_DOWN)
                 .build();
     }
 
-    private static int passDown(DeviceObject device, Irp irp) {
-        irp.skipCurrentLocation();
-        return device.lowerDevice().callDriver(irp);
-    }
 
     @Override
     public DriverObject driverObject() {

@@ -15,12 +15,12 @@ import org.irpverbs.ibal.internal.IbalBusDriver;
 import org.irpverbs.ibal.internal.IbalCore;
 import org.irpverbs.irp.DeviceInterfaceListener;
 import org.irpverbs.irp.DeviceObject;
+import org.irpverbs.irp.DispatchRoutine;
 import org.irpverbs.irp.Driver;
 import org.irpverbs.irp.DriverObject;
 import org.irpverbs.irp.DriverRegistration;
 import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoManagers;
-import org.irpverbs.irp.Irp;
 import org.irpverbs.irp.MajorFunction;
 import org.irpverbs.softhca.HcaModel;
 import org.irpverbs.verbs.QpType;
@@ -39,12 +39,8 @@ public class IbalCommandsTest {
     /** A port driver that passes every verb down to IBAL's child. */
     private static final class PortDriver implements Driver {
         private final DriverObject object = DriverObject.builder("ShellTestUlp")
-                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, PortDriver::passDown).build();
+                .dispatch(MajorFunction.INTERNAL_DEVICE_CONTROL, DispatchRoutine.PASS_DOWN).build();
 
-        private static int passDown(DeviceObject device, Irp irp) {
-            irp.skipCurrentLocation();
-            return device.lowerDevice().callDriver(irp);
-        }
 
         @Override
         public DriverObject driverObject() {
