@@ -9,8 +9,6 @@ import org.irpverbs.ibal.mad.Mad;
 import org.irpverbs.ibal.mad.MadHeader;
 import org.irpverbs.ibal.mad.MadMethod;
 import org.irpverbs.ibal.mad.ManagementClass;
-import org.irpverbs.irp.DeviceObject;
-import org.irpverbs.irp.IoManager;
 import org.irpverbs.irp.IoStatusException;
 import org.irpverbs.irp.NtStatus;
 import org.irpverbs.verbs.VerbsRequest;
@@ -36,16 +34,9 @@ final class PKeyTable {
     private PKeyTable() {}
 
     /**
-     * The port's P_Key table (its entries in index order); fails with an {@link IoStatusException}
-     * saying why if block 0 cannot be read.
-     */
-    static CompletionStage<int[]> read(IoManager io, DeviceObject hca, int port) {
-        return read(request -> HcaRequests.call(io, hca, request), port);
-    }
-
-    /**
-     * As {@link #read(IoManager, DeviceObject, int)}, each LOCAL_MAD sent by {@code sender} (IBAL's
-     * AL_MISC worker in legacy mode, where MAD_IFC may block the sending thread).
+     * The port's P_Key table (its entries in index order), each LOCAL_MAD sent by {@code sender}
+     * (at once in queued mode; IBAL's AL_MISC worker in legacy mode, where MAD_IFC may block the
+     * sending thread); fails with an {@link IoStatusException} saying why if block 0 cannot be read.
      */
     static CompletionStage<int[]> read(java.util.function.Function<VerbsRequest<?>, ? extends CompletionStage<Integer>> sender,
             int port) {
